@@ -116,5 +116,5 @@ __all__ = [
     "get_agent_instance_factory",
     "require_user_context",
     "shutdown_agent_instance_factory",
-    *_LAZY,
+
 ]

@@ -1,0 +1,70 @@
+"""Request-scoped database sessions with SQLAlchemy 2 async (an extra: ``migrator[runtime]``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+DATABASE_URL_VARIABLE = "MIGRATOR_RUNTIME_DATABASE_URL"
+DEFAULT_SQLITE_FILE = "migrator-runtime.sqlite3"
+
+
+def sqlite_url(path: str | os.PathLike[str]) -> str:
+    """Return the aiosqlite URL of a SQLite file."""
+    return f"sqlite+aiosqlite:///{Path(path).resolve()}"
+
+
+def default_database_url() -> str:
+    """Return the URL from MIGRATOR_RUNTIME_DATABASE_URL, else a SQLite file in the cwd."""
+    return os.environ.get(DATABASE_URL_VARIABLE) or sqlite_url(DEFAULT_SQLITE_FILE)
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    """Let concurrent scopes share one SQLite file: WAL readers never block the writer."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def create_session_factory(
+    url: str | None = None, **engine_options: Any
+) -> async_sessionmaker:
+    """Return an async_sessionmaker for ``url`` (default: see default_database_url)."""
+    url = url or default_database_url()
+    is_sqlite = url.startswith("sqlite")
+    if is_sqlite:
+        engine_options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    engine = create_async_engine(url, **engine_options)
+    if is_sqlite:
+        _tune_sqlite(engine)
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def session_factory_engine(session_factory: async_sessionmaker) -> AsyncEngine:
+    """Return the engine a session factory is bound to."""
+    return session_factory.kw["bind"]
+
+
+async def dispose_session_factory(session_factory: async_sessionmaker) -> None:
+    """Close every pooled connection of the factory's engine."""
+    await session_factory_engine(session_factory).dispose()
+
+
+def get_connection_pool_status(session_factory: async_sessionmaker) -> dict[str, Any]:
+    """Report the pool: connections checked out (``active``), idle, and the pool size."""
+    pool = session_factory_engine(session_factory).pool
+    status: dict[str, Any] = {"pool_class": type(pool).__name__}
+    for key, method in (("active", "checkedout"), ("idle", "checkedin"),
+                        ("pool_size", "size"), ("overflow", "overflow")):
+        if hasattr(pool, method):
+            status[key] = getattr(pool, method)()
+    return status

@@ -1,0 +1,42 @@
+"""Helpers shared by the runtime tests (imported by module name, not collected)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from migrator.runtime import AgentEvent, BaseAgent
+
+T = TypeVar("T")
+
+# Every wait in these tests is bounded by this many seconds.
+WAIT = 10.0
+
+
+class StatefulAgent(BaseAgent):
+    """Keeps per-instance notes, to show that instances never share them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[str] = []
+
+    async def execute(self, request: str, run_id: str) -> list[str]:
+        self.notes.append(f"{self.user_id}:{request}")
+        await self.notify_event("agent_started", {"request": request})
+        return list(self.notes)
+
+
+class Recorder:
+    """An event sink that records what one connection received."""
+
+    def __init__(self) -> None:
+        self.events: list[AgentEvent] = []
+
+    def __call__(self, event: AgentEvent) -> None:
+        self.events.append(event)
+
+
+async def bounded(awaitable: Awaitable[T], timeout: float = WAIT) -> T:
+    """Await with the suite's upper bound, so a hang fails instead of blocking CI."""
+    return await asyncio.wait_for(awaitable, timeout)
