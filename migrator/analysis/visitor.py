@@ -1,0 +1,362 @@
+"""One light pass over the stdlib `ast`: scopes, bindings and uses of deprecated names.
+
+Resolving a module's imports is a small table, so this pass replaces LibCST's
+QualifiedNameProvider for detection at a fraction of its cost; LibCST is used only to rewrite.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+
+from migrator.analysis.legacy import LegacyIndex
+from migrator.analysis.model import ModuleModel, Pos, Reference, Span, StmtSlot
+from migrator.analysis.scopes import Binding, Scope
+
+_AS_NAME = re.compile(r"\bas\s+([A-Za-z_]\w*)")
+# Python's own line breaks; str.splitlines() also splits on form feeds and other separators.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+class _Candidate:
+    __slots__ = ("node", "scope", "path", "stmt_line", "parent")
+
+    def __init__(self, node: ast.AST, scope: Scope, path: tuple[StmtSlot, ...], stmt_line: int, parent: ast.AST):
+        self.node, self.scope, self.path, self.stmt_line, self.parent = node, scope, path, stmt_line, parent
+
+
+class _Analyzer:
+    def __init__(self, text: str, module_name: str, is_package: bool, index: LegacyIndex) -> None:
+        self.lines = _LINE_BREAK.split(text)
+        self.module_name = module_name
+        self.package = module_name if is_package else module_name.rpartition(".")[0]
+        self.index = index
+        self.defined_here = index.defined_here(module_name)
+        self.interesting = set(index.symbols) | set(_AS_NAME.findall(text))
+        self.candidates: list[_Candidate] = []
+        self.imports: list[tuple[ast.ImportFrom, ast.alias, Scope, tuple[StmtSlot, ...]]] = []
+        self.definitions: list[tuple[ast.AST, Scope, tuple[StmtSlot, ...]]] = []
+        self.path: tuple[StmtSlot, ...] = ()
+        self.stmt_line = 0
+
+    # -- traversal -----------------------------------------------------------------------
+
+    def run(self, tree: ast.Module) -> Scope:
+        module = Scope("module", tree, None)
+        self.visit_block(tree, "body", tree.body, module)
+        return module
+
+    def visit_block(self, owner: ast.AST, field: str, stmts: list[ast.stmt], scope: Scope) -> None:
+        saved_path, saved_line = self.path, self.stmt_line
+        key = (id(owner), field)
+        for position, stmt in enumerate(stmts):
+            self.path = (*saved_path, StmtSlot(key, position))
+            self.stmt_line = stmt.lineno
+            self.visit_stmt(stmt, scope)
+        self.path, self.stmt_line = saved_path, saved_line
+
+    def visit_stmt(self, node: ast.stmt, scope: Scope) -> None:
+        if isinstance(node, _FUNCTION_NODES):
+            self.visit_function(node, scope)
+        elif isinstance(node, ast.ClassDef):
+            self.visit_class(node, scope)
+        elif isinstance(node, ast.Import):
+            self.bind_import(node, scope)
+        elif isinstance(node, ast.ImportFrom):
+            self.bind_import_from(node, scope)
+        else:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                self.note_self_attributes(node, scope)
+            self.visit_children(node, scope)
+
+    def visit_children(self, node: ast.AST, scope: Scope) -> None:
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                if value and isinstance(value[0], ast.stmt):
+                    self.visit_block(node, field, value, scope)
+                else:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            self.visit_expr(item, scope, node)
+            elif isinstance(value, ast.AST):
+                self.visit_expr(value, scope, node)
+
+    def visit_expr(self, node: ast.AST, scope: Scope, parent: ast.AST) -> None:
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                if node.id in self.interesting:
+                    self.candidates.append(_Candidate(node, scope, self.path, self.stmt_line, parent))
+            else:
+                scope.bind(Binding(node.id, node.lineno, "assign"))
+            return
+        if isinstance(node, ast.Attribute) and node.attr in self.index.symbols:
+            self.candidates.append(_Candidate(node, scope, self.path, self.stmt_line, parent))
+        elif isinstance(node, ast.Lambda):
+            self.visit_arguments_outside(node.args, scope)
+            inner = Scope("lambda", node, scope)
+            self.bind_params(node.args, inner)
+            self.visit_expr(node.body, inner, node)
+            return
+        elif isinstance(node, _COMPREHENSIONS):
+            inner = Scope("comprehension", node, scope)
+            for generator in node.generators:
+                self.visit_expr(generator.iter, inner if generator is not node.generators[0] else scope, node)
+                self.visit_expr(generator.target, inner, node)
+                for condition in generator.ifs:
+                    self.visit_expr(condition, inner, node)
+            for element in ("elt", "key", "value"):
+                if hasattr(node, element):
+                    self.visit_expr(getattr(node, element), inner, node)
+            return
+        elif isinstance(node, (ast.ExceptHandler,)) and node.name:
+            scope.bind(Binding(node.name, node.lineno, "assign"))
+        elif isinstance(node, ast.alias):
+            return
+        self.visit_children(node, scope)
+
+    # -- definitions ---------------------------------------------------------------------
+
+    def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> None:
+        for decorator in node.decorator_list:
+            self.visit_expr(decorator, scope, node)
+        self.visit_arguments_outside(node.args, scope)
+        if node.returns is not None:
+            self.visit_expr(node.returns, scope, node)
+        target = self.definition_target(node.name, scope)
+        scope.bind(Binding(node.name, node.lineno, "def", target=target, stmt=node))
+        if target is not None:
+            self.definitions.append((node, scope, self.path))
+        inner = Scope("function", node, scope)
+        self.bind_params(node.args, inner)
+        self.visit_block(node, "body", node.body, inner)
+
+    def visit_class(self, node: ast.ClassDef, scope: Scope) -> None:
+        for expr in (*node.decorator_list, *node.bases, *(k.value for k in node.keywords)):
+            self.visit_expr(expr, scope, node)
+        target = self.definition_target(node.name, scope)
+        scope.bind(Binding(node.name, node.lineno, "class", target=target, stmt=node))
+        if target is not None:
+            self.definitions.append((node, scope, self.path))
+        inner = Scope("class", node, scope)
+        self.visit_block(node, "body", node.body, inner)
+
+    def definition_target(self, name: str, scope: Scope) -> str | None:
+        if scope.kind != "module" or name not in self.defined_here:
+            return None
+        module = self.index.defining_module_of(self.module_name, name)
+        return f"{module}.{name}" if module else None
+
+    def visit_arguments_outside(self, args: ast.arguments, scope: Scope) -> None:
+        for default in (*args.defaults, *(d for d in args.kw_defaults if d is not None)):
+            self.visit_expr(default, scope, args)
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None and arg.annotation is not None:
+                self.visit_expr(arg.annotation, scope, arg)
+
+    def bind_params(self, args: ast.arguments, scope: Scope) -> None:
+        for arg in scope.params() if scope.node is not None else ():
+            scope.bind(Binding(arg.arg, arg.lineno, "param"))
+
+    def note_self_attributes(self, node: ast.Assign | ast.AnnAssign, scope: Scope) -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if scope.kind == "class" and isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            scope.self_attrs.add(node.target.id)
+        function = scope if scope.kind == "function" else None
+        owner = function.owner_class if function else None
+        self_name = function.self_name() if function else None
+        if owner is None or self_name is None:
+            return
+        for target in targets:
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == self_name:
+                owner.self_attrs.add(target.attr)
+
+    # -- imports -------------------------------------------------------------------------
+
+    def bind_import(self, node: ast.Import, scope: Scope) -> None:
+        for alias in node.names:
+            if alias.asname:
+                scope.bind(Binding(alias.asname, node.lineno, "import", alias.name, node, alias))
+            else:
+                top = alias.name.partition(".")[0]
+                scope.bind(Binding(top, node.lineno, "import", top, node, alias))
+
+    def bind_import_from(self, node: ast.ImportFrom, scope: Scope) -> None:
+        module = self.absolute_module(node)
+        for alias in node.names:
+            if alias.name == "*":
+                if module is not None:
+                    scope.stars.append((module, node.lineno))
+                continue
+            local = alias.asname or alias.name
+            target = f"{module}.{alias.name}" if module is not None else None
+            scope.bind(Binding(local, node.lineno, "from", target, node, alias))
+            if target is not None and target in self.index.canonical:
+                self.imports.append((node, alias, scope, self.path))
+
+    def absolute_module(self, node: ast.ImportFrom) -> str | None:
+        if not node.level:
+            return node.module
+        parts = self.package.split(".") if self.package else []
+        if node.level - 1 > len(parts):
+            return None
+        base = parts[: len(parts) - (node.level - 1)]
+        if node.module:
+            base.append(node.module)
+        return ".".join(base) or None
+
+    # -- resolution ----------------------------------------------------------------------
+
+    def resolve(self, node: ast.expr, scope: Scope, line: int) -> tuple[str | None, Binding | None]:
+        return resolve_expression(node, scope, line, self.index.exports)
+
+
+def resolve_expression(
+    node: ast.expr, scope: Scope, line: int, stars: dict[str, set[str]] | None = None
+) -> tuple[str | None, Binding | None]:
+    """The qualified name an expression of names and attributes denotes, if the imports say."""
+    attrs: list[str] = []
+    while isinstance(node, ast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None, None
+    binding = scope.resolve(node.id, line, stars or {})
+    if binding is None or binding.target is None:
+        return None, None
+    return ".".join([binding.target, *reversed(attrs)]), binding
+
+
+def analyze_module(text: str, module_name: str, is_package: bool, index: LegacyIndex) -> ModuleModel:
+    """Parse `text` with `ast` and find every use of the deprecated names in `index`."""
+    tree = ast.parse(text)
+    analyzer = _Analyzer(text, module_name, is_package, index)
+    module_scope = analyzer.run(tree)
+    positions = _Columns(analyzer.lines)
+    references = [
+        *_import_references(analyzer, positions),
+        *_definition_references(analyzer, positions),
+        *_use_references(analyzer, positions),
+    ]
+    references.sort(key=lambda ref: (ref.span.start, ref.kind))
+    return ModuleModel(
+        module_name=module_name,
+        tree=tree,
+        module_scope=module_scope,
+        references=references,
+        lines=analyzer.lines,
+        exported=_dunder_all(tree),
+        defined_functions=frozenset(
+            n.name for n in tree.body if isinstance(n, (*_FUNCTION_NODES, ast.ClassDef))
+        ),
+    )
+
+
+def _use_references(analyzer: _Analyzer, columns: _Columns) -> Iterable[Reference]:
+    for candidate in analyzer.candidates:
+        node = candidate.node
+        qualname, binding = analyzer.resolve(node, candidate.scope, node.lineno)
+        canonical = analyzer.index.canonical.get(qualname) if qualname else None
+        if canonical is None or binding is None:
+            continue
+        parent = candidate.parent
+        is_call = isinstance(parent, ast.Call) and parent.func is node
+        target = parent if is_call else node
+        if isinstance(node, ast.Attribute):
+            anchor = columns.pos(node.end_lineno, node.end_col_offset)
+            anchor = Pos(anchor.line, anchor.col - len(node.attr))
+        else:
+            anchor = columns.pos(node.lineno, node.col_offset)
+        yield Reference(
+            qualname=canonical,
+            symbol=canonical.rpartition(".")[2],
+            kind="call" if is_call else "reference",
+            node=target,
+            span=columns.span(target),
+            anchor=anchor,
+            scope=candidate.scope,
+            stmt_path=candidate.path,
+            stmt_line=candidate.stmt_line,
+            binding=binding,
+        )
+
+
+def _import_references(analyzer: _Analyzer, columns: _Columns) -> Iterable[Reference]:
+    for node, alias, scope, path in analyzer.imports:
+        qualname = analyzer.index.canonical[f"{analyzer.absolute_module(node)}.{alias.name}"]
+        binding = next(
+            b for b in scope.bindings[alias.asname or alias.name] if b.alias is alias
+        )
+        yield Reference(
+            qualname=qualname,
+            symbol=alias.name,
+            kind="import",
+            node=node,
+            span=columns.span(alias),
+            anchor=columns.pos(node.lineno, node.col_offset),
+            scope=scope,
+            stmt_path=path,
+            stmt_line=node.lineno,
+            binding=binding,
+        )
+
+
+def _definition_references(analyzer: _Analyzer, columns: _Columns) -> Iterable[Reference]:
+    for node, scope, path in analyzer.definitions:
+        binding = scope.bindings[node.name][-1]
+        pos = name_position(node, analyzer.lines)
+        yield Reference(
+            qualname=binding.target or node.name,
+            symbol=node.name,
+            kind="definition",
+            node=node,
+            span=Span(pos, Pos(node.lineno, pos.col + len(node.name))),
+            anchor=pos,
+            scope=scope,
+            stmt_path=path,
+            stmt_line=node.lineno,
+            binding=binding,
+        )
+
+
+def name_position(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: list[str]) -> Pos:
+    """Where the name of a `def` or `class` statement stands."""
+    line_text = lines[node.lineno - 1]
+    keyword = "class" if isinstance(node, ast.ClassDef) else "def"
+    return Pos(node.lineno, max(line_text.find(node.name, line_text.find(keyword)), 0))
+
+
+def _dunder_all(tree: ast.Module) -> frozenset[str]:
+    names: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and stmt.value is not None:
+                for element in getattr(stmt.value, "elts", ()):
+                    if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                        names.add(element.value)
+    return frozenset(names)
+
+
+class _Columns:
+    """Turns `ast`'s UTF-8 byte offsets into character columns."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def col(self, line: int, byte_col: int) -> int:
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        if text.isascii():
+            return byte_col
+        return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+
+    def pos(self, line: int, byte_col: int) -> Pos:
+        return Pos(line, self.col(line, byte_col))
+
+    def span(self, node: ast.AST) -> Span:
+        return Span(
+            self.pos(node.lineno, node.col_offset),
+            self.pos(node.end_lineno or node.lineno, node.end_col_offset or node.col_offset),
+        )

@@ -1,0 +1,226 @@
+"""Runs the rules over files: each file ends as one typed result, never as a crash."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import migrator.transforms as transforms
+from migrator.analysis.legacy import LegacyIndex
+from migrator.analysis.model import ModuleModel, Reference
+from migrator.config import Config
+from migrator.discovery import SourceFile
+from migrator.phases import PhaseMap
+from migrator.results import FileResult, Finding, RunResult, Status
+from migrator.rules import Rule
+from migrator.sourcefile import DecodeError, SourceText
+from migrator.transforms._test_shapes import FIXTURE_NAME
+from migrator.transforms.base import PlanContext
+from migrator.transforms.edits import Fix, Manual, Plan
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to process one file; built once per run."""
+
+    config: Config
+    rules: tuple[Rule, ...]
+    index: LegacyIndex
+    fix: bool = False
+    want_diff: bool = False
+    conftest_fixture_dirs: frozenset[str] = frozenset()
+
+    @classmethod
+    def build(cls, config: Config, rules: Sequence[Rule], **options: object) -> Settings:
+        symbols = {symbol for rule in rules for symbol in rule.symbols}
+        index = LegacyIndex.build(config.legacy, config.reexports, symbols)
+        return cls(config=config, rules=tuple(rules), index=index, **options)  # type: ignore[arg-type]
+
+
+def run(files: Iterable[tuple[SourceFile, str]], settings: Settings, progress: Callable[[], None] | None = None) -> RunResult:
+    """Process `(file, phase)` pairs in order."""
+    results = []
+    for source, phase in files:
+        results.append(process_file(source, phase, settings))
+        if progress is not None:
+            progress()
+    return RunResult(tuple(results))
+
+
+def process_file(source: SourceFile, phase: str, settings: Settings) -> FileResult:
+    """Find (and with `settings.fix`, rewrite) the deprecated uses in one file."""
+    try:
+        return _process(source, phase, settings)
+    except Exception as error:  # the per-file boundary: one bad file never stops the run
+        return FileResult(source.relpath, phase, Status.FAILED, message=f"internal error: {type(error).__name__}: {error}")
+
+
+def _process(source: SourceFile, phase: str, settings: Settings) -> FileResult:
+    try:
+        raw = source.path.read_bytes()
+    except OSError as error:
+        return FileResult(source.relpath, phase, Status.FAILED, message=f"cannot read: {error.strerror or error}")
+    rules = [rule for rule in settings.rules if phase in rule.phases]
+    if not rules or not any(needle in raw for needle in settings.index.needles()):
+        return FileResult(source.relpath, phase, Status.UNCHANGED)
+    try:
+        decoded = SourceText.decode(raw)
+        model = _analyze(decoded.text, source.relpath, settings.index)
+    except DecodeError as error:
+        return FileResult(source.relpath, phase, Status.FAILED, message=f"cannot decode: {error}")
+    except SyntaxError as error:
+        return FileResult(source.relpath, phase, Status.FAILED, message=f"cannot parse: {_syntax_message(error)}")
+    ctx = PlanContext(
+        model=model,
+        config=settings.config,
+        phase=phase,
+        relpath=source.relpath,
+        conftest_has_fixture=_conftest_has_fixture(source.relpath, settings.conftest_fixture_dirs),
+    )
+    planned = _plan(model, rules, ctx)
+    findings = tuple(_finding(ref, rule, plan, source.relpath, phase) for ref, rule, plan in planned)
+    edits = [edit for _, _, plan in planned if isinstance(plan, Fix) for edit in plan.edits]
+    if not settings.fix or not edits:
+        return FileResult(source.relpath, phase, Status.UNCHANGED, findings)
+    return _rewrite(source, phase, raw, decoded, edits, findings, settings.want_diff)
+
+
+def _analyze(text: str, relpath: str, index: LegacyIndex) -> ModuleModel:
+    from migrator.analysis.visitor import analyze_module
+
+    return analyze_module(text, module_name_of(relpath), relpath.endswith("__init__.py"), index)
+
+
+def _plan(model: ModuleModel, rules: Sequence[Rule], ctx: PlanContext) -> list[tuple[Reference, Rule, Plan]]:
+    """Plan every finding: uses first, imports after, so import fixes know what the uses became."""
+    planned: list[tuple[Reference, Rule, Plan]] = []
+    for stage in ("use", "import"):
+        for rule in rules:
+            transform = transforms.TRANSFORMS[rule.transform] if rule.transform else None
+            if transform is not None and transform.STAGE != stage or transform is None and stage != "use":
+                continue
+            for ref in model.references:
+                if ref.symbol not in rule.symbols or ref.kind not in rule.kinds:
+                    continue
+                plan: Plan = transform.plan(ref, ctx, rule.params) if transform else Manual(rule.guidance or rule.summary)
+                ctx.state.plans[id(ref)] = plan
+                planned.append((ref, rule, plan))
+    planned.sort(key=lambda item: (item[0].span.start, item[1].id))
+    return planned
+
+
+def _rewrite(
+    source: SourceFile,
+    phase: str,
+    raw: bytes,
+    decoded: SourceText,
+    edits: list,
+    findings: tuple[Finding, ...],
+    want_diff: bool,
+) -> FileResult:
+    import libcst
+
+    from migrator.transforms._rewriter import RewriteError, rewrite
+
+    try:
+        new_text = rewrite(decoded.text, edits)
+        libcst.parse_module(new_text)
+        new_bytes = decoded.encode(new_text)
+        compile(new_bytes, str(source.path), "exec", dont_inherit=True)
+    except (RewriteError, libcst.ParserSyntaxError, SyntaxError, ValueError, UnicodeEncodeError) as error:
+        message = f"rewrite rejected, file left unchanged: {type(error).__name__}: {error}"
+        return FileResult(source.relpath, phase, Status.FAILED, findings, message=message)
+    if new_bytes == raw:
+        return FileResult(source.relpath, phase, Status.UNCHANGED, findings)
+    diff = _unified_diff(source.relpath, decoded.text, new_text) if want_diff else None
+    return FileResult(source.relpath, phase, Status.CHANGED, findings, original=raw, rewritten=new_bytes, diff=diff)
+
+
+def _finding(ref: Reference, rule: Rule, plan: Plan, relpath: str, phase: str) -> Finding:
+    return Finding(
+        path=relpath,
+        line=ref.span.start.line,
+        column=ref.span.start.col + 1,
+        end_line=ref.span.end.line,
+        end_column=ref.span.end.col + 1,
+        rule=rule.id,
+        phase=phase,
+        message=rule.message,
+        fixable=isinstance(plan, Fix),
+        reason=plan.reason if isinstance(plan, Manual) else None,
+    )
+
+
+def _unified_diff(relpath: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{relpath}", f"b/{relpath}"
+    )
+    return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _syntax_message(error: SyntaxError) -> str:
+    return f"line {error.lineno}: {error.msg}" if error.lineno else str(error.msg)
+
+
+def module_name_of(relpath: str) -> str:
+    """The dotted module name of a file path relative to the root (`src/` layouts included)."""
+    parts = relpath[: -len(".py")].split("/") if relpath.endswith(".py") else relpath.split("/")
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    if len(parts) > 1 and parts[0] == "src":
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def _conftest_has_fixture(relpath: str, fixture_dirs: frozenset[str]) -> bool:
+    folder = relpath.rpartition("/")[0]
+    while True:
+        if folder in fixture_dirs:
+            return True
+        if not folder:
+            return False
+        folder = folder.rpartition("/")[0]
+
+
+def find_conftest_fixture_dirs(root: Path, files: Iterable[SourceFile]) -> frozenset[str]:
+    """Folders (relative to the root) whose conftest.py defines the `test_user_context` fixture.
+
+    Every folder above the given files is checked on disk, so a conftest.py outside the
+    scanned paths still counts.
+    """
+    import ast
+
+    folders: set[str] = set()
+    for source in files:
+        folder = source.relpath.rpartition("/")[0]
+        while folder not in folders:
+            folders.add(folder)
+            if not folder:
+                break
+            folder = folder.rpartition("/")[0]
+    needle = FIXTURE_NAME.encode()
+    found = set()
+    for folder in folders:
+        conftest = root / folder / "conftest.py" if folder else root / "conftest.py"
+        try:
+            raw = conftest.read_bytes()
+            if needle not in raw:
+                continue
+            tree = ast.parse(raw)
+        except (OSError, SyntaxError, ValueError):
+            continue
+        if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == FIXTURE_NAME for n in tree.body):
+            found.add(folder)
+    return frozenset(found)
+
+
+def phase_files(files: Iterable[SourceFile], phase_map: PhaseMap, wanted: frozenset[str]) -> list[tuple[SourceFile, str]]:
+    """Pair each file with its phase, keeping those in the wanted phases."""
+    paired = []
+    for source in files:
+        phase = phase_map.phase_of(source.relpath)
+        if phase is not None and phase in wanted:
+            paired.append((source, phase))
+    return paired

@@ -1,0 +1,75 @@
+"""Phases: named sets of paths, matched with gitignore-style patterns, first match wins."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+
+import pathspec
+
+from migrator.exit_codes import UsageError
+
+PHASE_IDS = ("2A", "2B", "2C")
+# The order in which phases claim a file: tests first, then examples and docs, then the rest.
+MATCH_ORDER = ("2B", "2C", "2A")
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """One phase: its id, its aliases and the path patterns that select its files."""
+
+    id: str
+    aliases: tuple[str, ...]
+    patterns: tuple[str, ...]
+    title: str
+
+
+DEFAULT_PHASES = (
+    Phase("2A", ("production",), ("*",), "production"),
+    Phase(
+        "2B",
+        ("tests",),
+        ("tests/", "test/", "**/tests/", "test_framework/", "test_*.py", "*_test.py", "conftest.py"),
+        "tests",
+    ),
+    Phase("2C", ("examples", "docs"), ("examples/", "scripts/", "docs/", "*.md"), "examples and docs"),
+)
+
+
+class PhaseMap:
+    """Assigns each relative path to the first phase whose patterns match it."""
+
+    def __init__(self, phases: Sequence[Phase]) -> None:
+        by_id = {phase.id: phase for phase in phases}
+        self._ordered = [(by_id[pid], pathspec.GitIgnoreSpec.from_lines(by_id[pid].patterns)) for pid in MATCH_ORDER]
+        self._phases = tuple(by_id[pid] for pid in PHASE_IDS)
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        return self._phases
+
+    def phase_of(self, relpath: str) -> str | None:
+        """The id of the phase that claims `relpath` (posix, relative to the root), or None."""
+        for phase, spec in self._ordered:
+            if spec.match_file(relpath):
+                return phase.id
+        return None
+
+    def resolve(self, requested: Iterable[str]) -> frozenset[str]:
+        """Turn `--phase` values (ids, aliases, `all`) into phase ids; unknown names are errors."""
+        lookup: dict[str, str] = {}
+        for phase in self._phases:
+            lookup[phase.id.lower()] = phase.id
+            for alias in phase.aliases:
+                lookup[alias.lower()] = phase.id
+        chosen: set[str] = set()
+        for value in requested:
+            key = value.strip().lower()
+            if key == "all":
+                chosen.update(PHASE_IDS)
+            elif key in lookup:
+                chosen.add(lookup[key])
+            else:
+                names = ", ".join(sorted({*PHASE_IDS, *(a for p in self._phases for a in p.aliases), "all"}))
+                raise UsageError(f"unknown phase {value!r}; expected one of {names}")
+        return frozenset(chosen)

@@ -1,0 +1,94 @@
+"""Typed results: findings, the outcome of each file, and a run's totals."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections import Counter
+from collections.abc import Sequence
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Finding:
+    """One deprecated use: where it is, which rule found it, and whether it can be fixed."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    rule: str
+    phase: str
+    message: str
+    fixable: bool
+    reason: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "phase": self.phase,
+            "message": self.message,
+            "fixable": self.fixable,
+            "reason": self.reason,
+        }
+
+
+class Status(enum.Enum):
+    UNCHANGED = "unchanged"
+    CHANGED = "changed"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclasses.dataclass(frozen=True)
+class FileResult:
+    """How one file ended: its findings and, for a rewrite, the bytes before and after."""
+
+    path: str
+    phase: str | None
+    status: Status
+    findings: tuple[Finding, ...] = ()
+    message: str | None = None
+    original: bytes | None = None
+    rewritten: bytes | None = None
+    diff: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """Every file's result, in path order."""
+
+    files: tuple[FileResult, ...]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return sorted(f for result in self.files for f in result.findings)
+
+    @property
+    def errors(self) -> list[FileResult]:
+        return [r for r in self.files if r.status is Status.FAILED]
+
+    @property
+    def changed(self) -> list[FileResult]:
+        return [r for r in self.files if r.status is Status.CHANGED]
+
+    def summary(self) -> dict[str, object]:
+        findings = self.findings
+        return {
+            "files_scanned": sum(1 for r in self.files if r.status is not Status.SKIPPED),
+            "files_with_findings": sum(1 for r in self.files if r.findings),
+            "findings": len(findings),
+            "by_phase": dict(sorted(Counter(f.phase for f in findings).items())),
+            "by_rule": dict(sorted(Counter(f.rule for f in findings).items())),
+        }
+
+
+def files_by_count(findings: Sequence[Finding], limit: int) -> list[tuple[str, int]]:
+    """The files with the most findings, most first, then by path."""
+    counts = Counter(f.path for f in findings)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]

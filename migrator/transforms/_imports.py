@@ -1,0 +1,133 @@
+"""Import edits: which imports a fix needs, and merging them into a module once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from migrator.transforms.edits import AddImport
+
+if TYPE_CHECKING:
+    from migrator.transforms.base import PlanContext
+
+
+def import_edits(ctx: PlanContext, names: Iterable[str]) -> tuple[AddImport, ...]:
+    """`from <configured target> import name` for each name the module does not bind yet."""
+    module_bindings = ctx.model.module_scope.bindings
+    edits = []
+    for name in names:
+        bound = module_bindings.get(name, ())
+        if any(b.kind in ("from", "import", "class", "def") for b in bound):
+            continue
+        edits.append(AddImport(ctx.config.import_target(name), name))
+    return tuple(edits)
+
+
+def is_header_statement(stmt: cst.CSTNode) -> bool:
+    """Docstrings and imports at the top of a module, before its first other statement."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return False
+    return all(
+        isinstance(small, (cst.Import, cst.ImportFrom))
+        or (isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)))
+        for small in stmt.body
+    )
+
+
+def header_end(body: Sequence[cst.CSTNode]) -> int:
+    """Index just past the module's leading docstring and imports."""
+    end = 0
+    for index, stmt in enumerate(body):
+        if not is_header_statement(stmt):
+            break
+        end = index + 1
+    return end
+
+
+def last_import_index(body: Sequence[cst.CSTNode]) -> int:
+    """Index just past the last import of the module header (after the docstring if none)."""
+    end = 0
+    for index, stmt in enumerate(body[: header_end(body)]):
+        if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], (cst.Import, cst.ImportFrom)):
+            end = index + 1
+        elif index == 0:
+            end = 1
+    return end
+
+
+def add_imports(body: list[cst.BaseStatement], wanted: Sequence[AddImport]) -> list[cst.BaseStatement]:
+    """Add each wanted import once: into an existing `from module import ...`, else as a new line."""
+    body = list(body)
+    new_lines: list[cst.SimpleStatementLine] = []
+    for item in wanted:
+        if _already_imported(body, item):
+            continue
+        if item.name is not None:
+            index = _from_import_index(body, item.module)
+            if index is not None:
+                body[index] = _append_alias(body[index], item.name)
+                continue
+            statement = cst.parse_statement(f"from {item.module} import {item.name}\n")
+        else:
+            statement = cst.parse_statement(f"import {item.module}\n")
+        assert isinstance(statement, cst.SimpleStatementLine)
+        new_lines.append(statement)
+    if new_lines:
+        at = last_import_index(body)
+        if at == 0 and body:
+            body[0] = body[0].with_changes(leading_lines=[cst.EmptyLine(), *body[0].leading_lines])
+        body[at:at] = new_lines
+    return body
+
+
+def _already_imported(body: Sequence[cst.BaseStatement], item: AddImport) -> bool:
+    for stmt in body[: header_end(body)] if body else ():
+        for small in getattr(stmt, "body", ()):
+            if item.name is None and isinstance(small, cst.Import):
+                if any(get_full_name_for_node(a.name) == item.module and a.asname is None for a in small.names):
+                    return True
+            if item.name is not None and isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                if _module_name(small) == item.module and any(
+                    get_full_name_for_node(a.name) == item.name and a.asname is None for a in small.names
+                ):
+                    return True
+    return False
+
+
+def _from_import_index(body: Sequence[cst.BaseStatement], module: str) -> int | None:
+    for index, stmt in enumerate(body[: header_end(body)]):
+        small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 else None
+        if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+            if _module_name(small) == module:
+                return index
+    return None
+
+
+def _module_name(node: cst.ImportFrom) -> str | None:
+    if node.relative or node.module is None:
+        return None
+    return get_full_name_for_node(node.module)
+
+
+def _append_alias(stmt: cst.BaseStatement, name: str) -> cst.BaseStatement:
+    """Append `name` to a from-import, keeping its one-line or one-name-per-line layout."""
+    assert isinstance(stmt, cst.SimpleStatementLine)
+    node = stmt.body[0]
+    assert isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar)
+    names = list(node.names)
+    last = names[-1]
+    if isinstance(last.comma, cst.Comma):
+        # A trailing comma: the new name takes the same place and keeps the trailing comma.
+        names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=last.comma.whitespace_after))
+        names.append(cst.ImportAlias(name=cst.Name(name), comma=cst.Comma()))
+        if isinstance(last.comma.whitespace_after, cst.ParenthesizedWhitespace):
+            names[-1] = names[-1].with_changes(comma=last.comma)
+        else:
+            names[-1] = names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    else:
+        names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        names.append(cst.ImportAlias(name=cst.Name(name)))
+    return stmt.with_changes(body=[node.with_changes(names=names)])

@@ -1,0 +1,270 @@
+"""Carries out the planned edits of one file in a single LibCST pass."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from migrator.analysis.model import Pos
+from migrator.transforms import _imports
+from migrator.transforms.edits import (
+    AddImport,
+    AddModuleCode,
+    AddParameter,
+    Edit,
+    InsertStatement,
+    RemoveImport,
+    ReplaceCall,
+    ReplaceExpression,
+)
+
+
+class RewriteError(Exception):
+    """An edit could not be carried out; the file is left as it was."""
+
+
+def rewrite(source: str, edits: Sequence[Edit]) -> str:
+    """Return `source` with `edits` applied; formatting and comments elsewhere are kept."""
+    module = cst.parse_module(source)
+    rewriter = _Rewriter(edits)
+    new_module = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
+    missing = rewriter.unapplied()
+    if missing:
+        raise RewriteError(f"could not locate the code for {len(missing)} edit(s), first: {missing[0]}")
+    return new_module.code
+
+
+def _unique(items):
+    return list(dict.fromkeys(items))
+
+
+class _Rewriter(cst.CSTTransformer):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, edits: Sequence[Edit]) -> None:
+        super().__init__()
+        edits = _unique(edits)
+        self.calls = {e.anchor: e for e in edits if isinstance(e, (ReplaceCall, ReplaceExpression)) and _on_call(e)}
+        self.names = {e.anchor: e for e in edits if isinstance(e, ReplaceExpression) and not e.call}
+        self.inserts: dict[Pos, list[str]] = {}
+        for e in edits:
+            if isinstance(e, InsertStatement):
+                self.inserts.setdefault(e.anchor, []).append(e.code)
+        self.params: dict[Pos, list[str]] = {}
+        for e in edits:
+            if isinstance(e, AddParameter):
+                self.params.setdefault(e.function, []).append(e.name)
+        self.removals: dict[Pos, list[RemoveImport]] = {}
+        for e in edits:
+            if isinstance(e, RemoveImport):
+                self.removals.setdefault(e.statement, []).append(e)
+        renamed = {e.replacement for e in edits if isinstance(e, RemoveImport) and e.replacement}
+        self.module_code = [e.code for e in edits if isinstance(e, AddModuleCode)]
+        self.imports = [e for e in edits if isinstance(e, AddImport) and e.name not in renamed]
+        self.done: set[object] = set()
+        self.attribute_names: set[int] = set()
+        self.emptied: set[int] = set()
+
+    def unapplied(self) -> list[str]:
+        pending = [
+            *(("call", p) for p in self.calls),
+            *(("name", p) for p in self.names),
+            *(("insert", p) for p in self.inserts),
+            *(("param", p) for p in self.params),
+            *(("import", p) for p in self.removals),
+        ]
+        return [f"{kind} at line {p.line}, column {p.col + 1}" for kind, p in pending if (kind, p) not in self.done]
+
+    def _pos(self, node: cst.CSTNode) -> Pos:
+        start = self.get_metadata(PositionProvider, node).start
+        return Pos(start.line, start.column)
+
+    # -- expressions ---------------------------------------------------------------------
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        token = original.func.attr if isinstance(original.func, cst.Attribute) else original.func
+        if not isinstance(token, cst.Name):
+            return updated
+        pos = self._pos(token)
+        edit = self.calls.get(pos)
+        if edit is None:
+            return updated
+        self.done.add(("call", pos))
+        if isinstance(edit, ReplaceExpression):
+            return cst.parse_expression(edit.code).with_changes(lpar=updated.lpar, rpar=updated.rpar)
+        if edit.attribute_only and isinstance(updated.func, cst.Attribute):
+            func: cst.BaseExpression = updated.func.with_changes(attr=cst.Name(edit.callee))
+        else:
+            func = cst.parse_expression(edit.callee)
+        template = cst.parse_expression(f"f({edit.args})")
+        assert isinstance(template, cst.Call)
+        return updated.with_changes(func=func, args=template.args)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.attribute_names.add(id(node.attr))
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        return self._replace_name(original.attr, updated)
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        if id(original) in self.attribute_names:
+            return updated
+        return self._replace_name(original, updated)
+
+    def _replace_name(self, token: cst.Name, updated: cst.BaseExpression) -> cst.BaseExpression:
+        if not self.names:
+            return updated
+        pos = self._pos(token)
+        edit = self.names.get(pos)
+        if edit is None:
+            return updated
+        self.done.add(("name", pos))
+        return cst.parse_expression(edit.code).with_changes(lpar=updated.lpar, rpar=updated.rpar)
+
+    # -- definitions and imports ---------------------------------------------------------
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        pos = self._pos(original.name)
+        names = self.params.get(pos)
+        if not names:
+            return updated
+        self.done.add(("param", pos))
+        params = list(updated.params.params)
+        for name in _unique(names):
+            params = _append_param(params, name)
+        return updated.with_changes(params=updated.params.with_changes(params=params))
+
+    def leave_ImportFrom(
+        self, original: cst.ImportFrom, updated: cst.ImportFrom
+    ) -> cst.ImportFrom | cst.RemovalSentinel:
+        pos = self._pos(original)
+        removals = self.removals.get(pos)
+        if not removals or isinstance(updated.names, cst.ImportStar):
+            return updated
+        self.done.add(("import", pos))
+        by_name = {r.name: r for r in removals}
+        names: list[cst.ImportAlias] = []
+        for alias in updated.names:
+            removal = by_name.get(alias.evaluated_name)
+            if removal is None:
+                names.append(alias)
+            elif removal.replacement:
+                names.append(alias.with_changes(name=cst.Name(removal.replacement), asname=None))
+        if not names:
+            return cst.RemovalSentinel.REMOVE
+        if len(names) < len(updated.names) and names[-1].comma is not cst.MaybeSentinel.DEFAULT:
+            last_original = updated.names[-1]
+            names[-1] = names[-1].with_changes(comma=last_original.comma)
+        return updated.with_changes(names=names)
+
+    def leave_SimpleStatementLine(
+        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine:
+        if updated.body or not original.body:
+            return updated
+        # Keep the line's place until its block is rebuilt, so positions still line up.
+        placeholder = updated.with_changes(body=[cst.Pass()])
+        self.emptied.add(id(placeholder))
+        return placeholder
+
+    # -- blocks --------------------------------------------------------------------------
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        body = self._with_inserts(original.body, updated.body)
+        if not body:
+            body = [cst.SimpleStatementLine(body=[cst.Pass()])]
+        return updated.with_changes(body=body)
+
+    def leave_SimpleStatementSuite(
+        self, original: cst.SimpleStatementSuite, updated: cst.SimpleStatementSuite
+    ) -> cst.BaseSuite:
+        anchors = self._pending_inserts(original)
+        if not anchors:
+            return updated
+        line = cst.SimpleStatementLine(body=updated.body)
+        inserted = [self._parse(code) for a in anchors for code in _unique(self.inserts[a])]
+        self.done.update(("insert", a) for a in anchors)
+        return cst.IndentedBlock(body=[*inserted, line], header=updated.trailing_whitespace)
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        body = self._with_inserts(original.body, updated.body)
+        if self.module_code:
+            at = _imports.header_end(body)
+            added = [s for code in _unique(self.module_code) for s in cst.parse_module(code).body]
+            added[0] = added[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+            if at < len(body):
+                body[at] = _ensure_blank_lines(body[at], 2)
+            body[at:at] = added
+        if self.imports:
+            body = _imports.add_imports(body, self.imports)
+        return updated.with_changes(body=body)
+
+    def _with_inserts(self, original: Sequence[cst.CSTNode], updated: Sequence[cst.CSTNode]) -> list:
+        body: list = []
+        for before, after in zip(original, updated):
+            anchors = self._pending_inserts(before)
+            if anchors:
+                inserted = [self._parse(code) for a in anchors for code in _unique(self.inserts[a])]
+                self.done.update(("insert", a) for a in anchors)
+                inserted[0] = inserted[0].with_changes(leading_lines=after.leading_lines)
+                after = after.with_changes(leading_lines=())
+                body.extend(inserted)
+            body.append(after)
+        return _drop_empty(body, self.emptied)
+
+    def _pending_inserts(self, node: cst.CSTNode) -> list[Pos]:
+        return [a for a in self.inserts if ("insert", a) not in self.done and self._contains(node, a)]
+
+    def _contains(self, node: cst.CSTNode, anchor: Pos) -> bool:
+        code_range = self.get_metadata(PositionProvider, node)
+        start = (code_range.start.line, code_range.start.column)
+        end = (code_range.end.line, code_range.end.column)
+        return start <= (anchor.line, anchor.col) < end
+
+    @staticmethod
+    def _parse(code: str) -> cst.BaseStatement:
+        return cst.parse_statement(code)
+
+
+def _on_call(edit: Edit) -> bool:
+    return isinstance(edit, ReplaceCall) or (isinstance(edit, ReplaceExpression) and edit.call)
+
+
+def _drop_empty(body: Sequence[cst.CSTNode], emptied: set[int]) -> list:
+    """Drop statement lines emptied by import removals, keeping their comment lines."""
+    kept: list = []
+    carried: list[cst.EmptyLine] = []
+    for stmt in body:
+        if id(stmt) in emptied:
+            carried.extend(line for line in stmt.leading_lines if line.comment is not None)
+            continue
+        if carried:
+            stmt = stmt.with_changes(leading_lines=[*carried, *stmt.leading_lines])
+            carried = []
+        kept.append(stmt)
+    return kept
+
+
+def _ensure_blank_lines(stmt: cst.CSTNode, count: int) -> cst.CSTNode:
+    lines = list(stmt.leading_lines)
+    blanks = 0
+    for line in lines:
+        if line.comment is not None:
+            break
+        blanks += 1
+    return stmt.with_changes(leading_lines=[cst.EmptyLine()] * max(0, count - blanks) + lines)
+
+
+def _append_param(params: list[cst.Param], name: str) -> list[cst.Param]:
+    """Append a parameter, keeping a trailing comma and one-per-line layout when present."""
+    new = cst.Param(name=cst.Name(name))
+    if not params:
+        return [new]
+    last = params[-1]
+    if isinstance(last.comma, cst.Comma) and isinstance(last.comma.whitespace_after, cst.ParenthesizedWhitespace):
+        return [*params, new.with_changes(comma=last.comma)]
+    if isinstance(last.comma, cst.Comma):
+        return [*params[:-1], last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))), new]
+    return [*params, new]

@@ -1,0 +1,66 @@
+"""What a transform sees while it plans the fixes of one file."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from migrator.analysis.model import ModuleModel, Reference, StmtSlot
+from migrator.analysis.scopes import Scope
+from migrator.config import Config
+from migrator.transforms.edits import Plan
+
+_INDENTED = re.compile(r"^([ \t]+)\S")
+
+
+@dataclasses.dataclass
+class PlanState:
+    """What earlier findings of the same file already planned (fresh for every file)."""
+
+    context_statements: list[tuple[Scope, tuple[StmtSlot, ...], str]] = dataclasses.field(default_factory=list)
+    plans: dict[int, Plan] = dataclasses.field(default_factory=dict)
+
+    def dominating_context(self, function: Scope, path: tuple[StmtSlot, ...]) -> str | None:
+        """The name of a context statement planned earlier that runs before `path` in `function`."""
+        for scope, planned, name in self.context_statements:
+            if scope is not function or len(path) < len(planned):
+                continue
+            head, last = planned[:-1], planned[-1]
+            slot = path[len(planned) - 1]
+            if path[: len(head)] == head and slot.block == last.block and slot.index >= last.index:
+                return name
+        return None
+
+
+@dataclasses.dataclass
+class PlanContext:
+    """The file-level facts a transform plans with."""
+
+    model: ModuleModel
+    config: Config
+    phase: str
+    relpath: str
+    conftest_has_fixture: bool
+    state: PlanState = dataclasses.field(default_factory=PlanState)
+
+    @property
+    def indent_unit(self) -> str:
+        """The file's own indentation step, so inserted code matches it."""
+        for line in self.model.lines:
+            found = _INDENTED.match(line)
+            if found:
+                return found.group(1)
+        return "    "
+
+    def plan_of(self, ref: Reference) -> Plan | None:
+        return self.state.plans.get(id(ref))
+
+
+class Transform(Protocol):
+    """A transform module: plans the fix of one finding, or says why a person must do it."""
+
+    STAGE: str
+
+    def plan(self, ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan: ...

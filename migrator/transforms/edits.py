@@ -1,0 +1,96 @@
+"""Edits as data: what a transform asks the rewriter to do, located by source positions.
+
+Transforms decide on the cheap `ast` model; one LibCST pass per file then carries out the
+edits of every rule together, so imports are merged once and conflicting edits are caught.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from migrator.analysis.model import Pos
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplaceCall:
+    """Replace the callee and arguments of the call whose name token is at `anchor`.
+
+    With `attribute_only`, only the final attribute name is replaced (`m.old()` -> `m.new(...)`).
+    """
+
+    anchor: Pos
+    callee: str
+    args: str
+    attribute_only: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplaceExpression:
+    """Replace the expression whose name token is at `anchor` (a call or a bare name) by `code`."""
+
+    anchor: Pos
+    code: str
+
+
+@dataclasses.dataclass(frozen=True)
+class InsertStatement:
+    """Insert `code` before the statement that holds `anchor`, in its innermost block."""
+
+    anchor: Pos
+    code: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AddParameter:
+    """Append a parameter to the function whose name token is at `function`."""
+
+    function: Pos
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AddModuleCode:
+    """Add top-level code after the module's imports (a fixture definition, for example)."""
+
+    code: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AddImport:
+    """Import `name` from `module` (or `import module` when name is None), once."""
+
+    module: str
+    name: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoveImport:
+    """Remove `name` from the `from ... import` statement that starts at `statement`.
+
+    With a `replacement`, the name is renamed in place instead, so the import keeps its place
+    and its style (relative or absolute).
+    """
+
+    statement: Pos
+    name: str
+    replacement: str | None = None
+
+
+Edit = ReplaceCall | ReplaceExpression | InsertStatement | AddParameter | AddModuleCode | AddImport | RemoveImport
+
+
+@dataclasses.dataclass(frozen=True)
+class Fix:
+    """A finding's automatic fix: the edits that carry it out."""
+
+    edits: tuple[Edit, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Manual:
+    """A finding that needs a person, and why."""
+
+    reason: str
+
+
+Plan = Fix | Manual

@@ -1,0 +1,36 @@
+"""Atomic file writes: a temp file in the same folder, flushed, then renamed over the target."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Replace `path` with `data` in one rename; readers see the old or the new file, never half.
+
+    The file keeps its mode bits (or takes `mode`), and its owner where the process may set it.
+    """
+    existing = None
+    with contextlib.suppress(FileNotFoundError):
+        existing = os.stat(path)
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".migrator-tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temp_name, mode)
+        elif existing is not None:
+            os.chmod(temp_name, existing.st_mode & 0o7777)
+        if existing is not None:
+            with contextlib.suppress(OSError):
+                os.chown(temp_name, existing.st_uid, existing.st_gid)
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
