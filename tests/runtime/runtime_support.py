@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from migrator.runtime import AgentEvent, BaseAgent
@@ -40,3 +40,32 @@ class Recorder:
 async def bounded(awaitable: Awaitable[T], timeout: float = WAIT) -> T:
     """Await with the suite's upper bound, so a hang fails instead of blocking CI."""
     return await asyncio.wait_for(awaitable, timeout)
+
+
+SECRET = b"test-secret-0123456789abcdef"
+
+
+async def receive_events(websocket: object, count: int, timeout: float = WAIT) -> list[dict]:
+    """Receive exactly ``count`` JSON messages, each within the bound."""
+    import json
+
+    return [json.loads(await bounded(websocket.recv(), timeout)) for _ in range(count)]
+
+
+async def receives_nothing(websocket: object, wait: float = 0.5) -> bool:
+    """Return True when nothing arrives on the socket for ``wait`` seconds."""
+    try:
+        message = await asyncio.wait_for(websocket.recv(), wait)
+    except asyncio.TimeoutError:
+        return True
+    raise AssertionError(f"expected no message, received {message!r}")
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = WAIT) -> None:
+    """Poll ``predicate`` until it holds, failing after ``timeout`` seconds."""
+
+    async def poll() -> None:
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), timeout)
