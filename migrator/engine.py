@@ -62,6 +62,12 @@ def _process(source: SourceFile, phase: str, settings: Settings) -> FileResult:
         raw = source.path.read_bytes()
     except OSError as error:
         return FileResult(source.relpath, phase, Status.FAILED, message=f"cannot read: {error.strerror or error}")
+    return process_bytes(raw, source.relpath, phase, settings)
+
+
+def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> FileResult:
+    """Find (and with `settings.fix`, rewrite) the deprecated uses in one file's bytes."""
+    source = SourceFile(Path(relpath), relpath)
     rules = [rule for rule in settings.rules if phase in rule.phases]
     if not rules or not any(needle in raw for needle in settings.index.needles()):
         return FileResult(source.relpath, phase, Status.UNCHANGED)
@@ -128,7 +134,7 @@ def _rewrite(
         new_text = rewrite(decoded.text, edits)
         libcst.parse_module(new_text)
         new_bytes = decoded.encode(new_text)
-        compile(new_bytes, str(source.path), "exec", dont_inherit=True)
+        compile(new_bytes, source.relpath, "exec", dont_inherit=True)
     except (RewriteError, libcst.ParserSyntaxError, SyntaxError, ValueError, UnicodeEncodeError) as error:
         message = f"rewrite rejected, file left unchanged: {type(error).__name__}: {error}"
         return FileResult(source.relpath, phase, Status.FAILED, findings, message=message)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from typing import TYPE_CHECKING
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from migrator.transforms._layout import append_item
 from migrator.transforms.edits import AddImport
 
 if TYPE_CHECKING:
@@ -37,11 +38,11 @@ def is_header_statement(stmt: cst.CSTNode) -> bool:
     )
 
 
-def header_end(body: Sequence[cst.CSTNode]) -> int:
-    """Index just past the module's leading docstring and imports."""
+def header_end(body: Sequence[cst.CSTNode], emptied: Set[int] = frozenset()) -> int:
+    """Index just past the module's leading docstring and imports (and lines emptied of imports)."""
     end = 0
     for index, stmt in enumerate(body):
-        if not is_header_statement(stmt):
+        if id(stmt) not in emptied and not is_header_statement(stmt):
             break
         end = index + 1
     return end
@@ -58,8 +59,14 @@ def last_import_index(body: Sequence[cst.CSTNode]) -> int:
     return end
 
 
-def add_imports(body: list[cst.BaseStatement], wanted: Sequence[AddImport]) -> list[cst.BaseStatement]:
-    """Add each wanted import once: into an existing `from module import ...`, else as a new line."""
+def add_imports(
+    body: list[cst.BaseStatement], wanted: Sequence[AddImport], emptied: Set[int] = frozenset()
+) -> list[cst.BaseStatement]:
+    """Add each wanted import once: into an existing `from module import ...`, else as a new line.
+
+    New lines take the place of an import line the same pass emptied, if there is one, else
+    they go after the module's last import.
+    """
     body = list(body)
     new_lines: list[cst.SimpleStatementLine] = []
     for item in wanted:
@@ -76,9 +83,15 @@ def add_imports(body: list[cst.BaseStatement], wanted: Sequence[AddImport]) -> l
         assert isinstance(statement, cst.SimpleStatementLine)
         new_lines.append(statement)
     if new_lines:
+        slot = next((i for i, stmt in enumerate(body[: header_end(body, emptied)]) if id(stmt) in emptied), None)
+        if slot is not None:
+            new_lines[0] = new_lines[0].with_changes(leading_lines=body[slot].leading_lines)
+            body[slot : slot + 1] = new_lines
+            return body
         at = last_import_index(body)
-        if at == 0 and body:
-            body[0] = body[0].with_changes(leading_lines=[cst.EmptyLine(), *body[0].leading_lines])
+        if at == 0 and body and not body[0].leading_lines:
+            blanks = 2 if isinstance(body[0], (cst.FunctionDef, cst.ClassDef)) else 1
+            body[0] = body[0].with_changes(leading_lines=[cst.EmptyLine()] * blanks)
         body[at:at] = new_lines
     return body
 
@@ -118,16 +131,6 @@ def _append_alias(stmt: cst.BaseStatement, name: str) -> cst.BaseStatement:
     node = stmt.body[0]
     assert isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar)
     names = list(node.names)
-    last = names[-1]
-    if isinstance(last.comma, cst.Comma):
-        # A trailing comma: the new name takes the same place and keeps the trailing comma.
-        names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=last.comma.whitespace_after))
-        names.append(cst.ImportAlias(name=cst.Name(name), comma=cst.Comma()))
-        if isinstance(last.comma.whitespace_after, cst.ParenthesizedWhitespace):
-            names[-1] = names[-1].with_changes(comma=last.comma)
-        else:
-            names[-1] = names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-    else:
-        names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        names.append(cst.ImportAlias(name=cst.Name(name)))
+    opening = node.lpar.whitespace_after if node.lpar is not None else cst.SimpleWhitespace("")
+    names[-1:] = append_item(names[-1], cst.ImportAlias(name=cst.Name(name)), opening)
     return stmt.with_changes(body=[node.with_changes(names=names)])

@@ -9,6 +9,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from migrator.analysis.model import Pos
 from migrator.transforms import _imports
+from migrator.transforms._layout import append_item
 from migrator.transforms.edits import (
     AddImport,
     AddModuleCode,
@@ -133,7 +134,7 @@ class _Rewriter(cst.CSTTransformer):
         self.done.add(("param", pos))
         params = list(updated.params.params)
         for name in _unique(names):
-            params = _append_param(params, name)
+            params = _append_param(params, name, updated.whitespace_before_params)
         return updated.with_changes(params=updated.params.with_changes(params=params))
 
     def leave_ImportFrom(
@@ -189,7 +190,7 @@ class _Rewriter(cst.CSTTransformer):
         return cst.IndentedBlock(body=[*inserted, line], header=updated.trailing_whitespace)
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
-        body = self._with_inserts(original.body, updated.body)
+        body = self._with_inserts(original.body, updated.body, keep_emptied=bool(self.imports))
         if self.module_code:
             at = _imports.header_end(body)
             added = [s for code in _unique(self.module_code) for s in cst.parse_module(code).body]
@@ -198,10 +199,12 @@ class _Rewriter(cst.CSTTransformer):
                 body[at] = _ensure_blank_lines(body[at], 2)
             body[at:at] = added
         if self.imports:
-            body = _imports.add_imports(body, self.imports)
-        return updated.with_changes(body=body)
+            body = _imports.add_imports(body, self.imports, self.emptied)
+        return updated.with_changes(body=_drop_empty(body, self.emptied))
 
-    def _with_inserts(self, original: Sequence[cst.CSTNode], updated: Sequence[cst.CSTNode]) -> list:
+    def _with_inserts(
+        self, original: Sequence[cst.CSTNode], updated: Sequence[cst.CSTNode], keep_emptied: bool = False
+    ) -> list:
         body: list = []
         for before, after in zip(original, updated):
             anchors = self._pending_inserts(before)
@@ -212,7 +215,7 @@ class _Rewriter(cst.CSTTransformer):
                 after = after.with_changes(leading_lines=())
                 body.extend(inserted)
             body.append(after)
-        return _drop_empty(body, self.emptied)
+        return body if keep_emptied else _drop_empty(body, self.emptied)
 
     def _pending_inserts(self, node: cst.CSTNode) -> list[Pos]:
         return [a for a in self.inserts if ("insert", a) not in self.done and self._contains(node, a)]
@@ -236,15 +239,28 @@ def _drop_empty(body: Sequence[cst.CSTNode], emptied: set[int]) -> list:
     """Drop statement lines emptied by import removals, keeping their comment lines."""
     kept: list = []
     carried: list[cst.EmptyLine] = []
+    dropped_first = False
     for stmt in body:
         if id(stmt) in emptied:
-            carried.extend(line for line in stmt.leading_lines if line.comment is not None)
+            if any(line.comment is not None for line in stmt.leading_lines):
+                carried.extend(stmt.leading_lines)
+            dropped_first = dropped_first or not kept
             continue
+        if dropped_first and not kept and not carried:
+            # The block now starts here: no blank line before its first statement.
+            stmt = stmt.with_changes(leading_lines=_without_leading_blanks(stmt.leading_lines))
         if carried:
             stmt = stmt.with_changes(leading_lines=[*carried, *stmt.leading_lines])
             carried = []
         kept.append(stmt)
     return kept
+
+
+def _without_leading_blanks(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    lines = list(lines)
+    while lines and lines[0].comment is None:
+        lines.pop(0)
+    return lines
 
 
 def _ensure_blank_lines(stmt: cst.CSTNode, count: int) -> cst.CSTNode:
@@ -257,14 +273,9 @@ def _ensure_blank_lines(stmt: cst.CSTNode, count: int) -> cst.CSTNode:
     return stmt.with_changes(leading_lines=[cst.EmptyLine()] * max(0, count - blanks) + lines)
 
 
-def _append_param(params: list[cst.Param], name: str) -> list[cst.Param]:
+def _append_param(params: list[cst.Param], name: str, opening: cst.BaseParenthesizableWhitespace) -> list[cst.Param]:
     """Append a parameter, keeping a trailing comma and one-per-line layout when present."""
     new = cst.Param(name=cst.Name(name))
     if not params:
         return [new]
-    last = params[-1]
-    if isinstance(last.comma, cst.Comma) and isinstance(last.comma.whitespace_after, cst.ParenthesizedWhitespace):
-        return [*params, new.with_changes(comma=last.comma)]
-    if isinstance(last.comma, cst.Comma):
-        return [*params[:-1], last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))), new]
-    return [*params, new]
+    return [*params[:-1], *append_item(params[-1], new, opening)]

@@ -39,7 +39,7 @@ def _rename_to(ref: Reference, ctx: PlanContext, uses: list[Reference], replacem
     if not replacement or ref.scope.kind != "module" or ref.binding is None or ref.binding.target is None:
         return None
     module = ref.binding.target.rpartition(".")[0]
-    if module != ctx.config.imports.get(str(replacement)):
+    if module != ctx.config.imports.get(str(replacement)) or str(replacement) in ctx.model.module_scope.bindings:
         return None
     for use in uses:
         plan = ctx.plan_of(use)

@@ -1,0 +1,60 @@
+"""The two assertions most tests need, plus the in-memory runner behind them."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from migrator.config import Config, parse_config
+from migrator.engine import Settings, process_bytes
+from migrator.phases import PhaseMap
+from migrator.results import FileResult, Finding
+from migrator.rules import load_rules
+from migrator.transforms import TRANSFORMS
+
+
+def make_config(table: dict | None = None, root: Path = Path("/project")) -> Config:
+    return parse_config(table or {}, root=root, source=None)
+
+
+def run_text(
+    source: str | bytes,
+    *,
+    relpath: str = "app/module.py",
+    phase: str | None = None,
+    config: Config | None = None,
+    fixture_dirs: frozenset[str] = frozenset(),
+    rules: tuple[str, ...] = (),
+) -> FileResult:
+    """Run every rule over one file's text, with fixes on, and return the result."""
+    config = config or make_config()
+    phase = phase or PhaseMap(config.phases).phase_of(relpath) or "2A"
+    loaded = load_rules(config.rule_dirs, TRANSFORMS.keys())
+    if rules:
+        loaded = tuple(rule for rule in loaded if rule.id in rules)
+    settings = Settings.build(config, loaded, fix=True, conftest_fixture_dirs=fixture_dirs)
+    raw = source.encode("utf-8") if isinstance(source, str) else source
+    return process_bytes(raw, relpath, phase, settings)
+
+
+def rewritten_text(result: FileResult, original: str) -> str:
+    return result.rewritten.decode("utf-8") if result.rewritten is not None else original
+
+
+def assert_rewrites(before: str, after: str, **options) -> list[Finding]:
+    """`before` (dedented) becomes exactly `after` (dedented), and `after` is a fixed point."""
+    before, after = textwrap.dedent(before), textwrap.dedent(after)
+    result = run_text(before, **options)
+    assert result.message is None, result.message
+    assert rewritten_text(result, before) == after
+    again = run_text(after, **options)
+    assert again.rewritten is None, "a second run changed the file again"
+    return list(result.findings)
+
+
+def assert_unchanged(source: str, **options) -> list[Finding]:
+    """`source` (dedented) is left byte-for-byte as it is; returns the findings."""
+    source = textwrap.dedent(source)
+    result = run_text(source, **options)
+    assert result.rewritten is None, rewritten_text(result, source)
+    return list(result.findings)
