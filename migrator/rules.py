@@ -158,3 +158,12 @@ def _text(data: Mapping[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise UsageError(f"{where}: key '{key}' expects a non-empty string")
     return value.strip()
+
+
+def markdown_table(rules: Sequence[Rule]) -> str:
+    """The rule table the README carries, generated from the rule files."""
+    lines = ["| id | name | finds | fix | phases |", "|---|---|---|---|---|"]
+    for rule in rules:
+        fix = f"`{rule.transform}`" if rule.transform else "manual review"
+        lines.append(f"| {rule.id} | {rule.name} | {rule.summary} | {fix} | {', '.join(sorted(rule.phases))} |")
+    return "\n".join(lines) + "\n"

@@ -68,20 +68,22 @@ def add_imports(
     they go after the module's last import.
     """
     body = list(body)
-    new_lines: list[cst.SimpleStatementLine] = []
+    new_from: dict[str, list[str]] = {}
+    new_plain: list[str] = []
     for item in wanted:
         if _already_imported(body, item):
             continue
-        if item.name is not None:
-            index = _from_import_index(body, item.module)
-            if index is not None:
-                body[index] = _append_alias(body[index], item.name)
-                continue
-            statement = cst.parse_statement(f"from {item.module} import {item.name}\n")
-        else:
-            statement = cst.parse_statement(f"import {item.module}\n")
-        assert isinstance(statement, cst.SimpleStatementLine)
-        new_lines.append(statement)
+        if item.name is None:
+            if item.module not in new_plain:
+                new_plain.append(item.module)
+            continue
+        index = _from_import_index(body, item.module)
+        if index is not None:
+            body[index] = _append_alias(body[index], item.name)
+        elif item.name not in new_from.setdefault(item.module, []):
+            new_from[item.module].append(item.name)
+    new_lines = [_statement(f"import {module}") for module in new_plain]
+    new_lines += [_statement(f"from {module} import {', '.join(names)}") for module, names in new_from.items()]
     if new_lines:
         slot = next((i for i, stmt in enumerate(body[: header_end(body, emptied)]) if id(stmt) in emptied), None)
         if slot is not None:
@@ -94,6 +96,12 @@ def add_imports(
             body[0] = body[0].with_changes(leading_lines=[cst.EmptyLine()] * blanks)
         body[at:at] = new_lines
     return body
+
+
+def _statement(code: str) -> cst.SimpleStatementLine:
+    statement = cst.parse_statement(code + "\n")
+    assert isinstance(statement, cst.SimpleStatementLine)
+    return statement
 
 
 def _already_imported(body: Sequence[cst.BaseStatement], item: AddImport) -> bool:

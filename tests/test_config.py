@@ -1,0 +1,107 @@
+"""Configuration: found upward, validated strictly, read into a frozen object."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from migrator.config import FACTORY_MODULE, load_config, parse_config
+from migrator.exit_codes import UsageError
+from migrator.phases import PhaseMap
+
+
+def test_defaults_without_a_config_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = load_config(tmp_path)
+    assert config.root == tmp_path.resolve() and config.source is None
+    assert config.import_target("create_agent_instance_factory") == FACTORY_MODULE
+    assert config.context_names == ("user_context",)
+
+
+def test_root_is_the_nearest_folder_with_a_migrator_table(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.migrator]\ncontext_names = ['ctx']\n")
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    (tmp_path / "a" / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    config = load_config(nested)
+    assert config.root == tmp_path.resolve()
+    assert config.context_names == ("ctx",)
+
+
+def test_migrator_toml_takes_top_level_keys(tmp_path):
+    (tmp_path / "migrator.toml").write_text("[imports]\nUserExecutionContext = 'migrator.runtime'\n")
+    config = load_config(tmp_path)
+    assert config.import_target("UserExecutionContext") == "migrator.runtime"
+
+
+def test_config_is_frozen():
+    config = parse_config({}, root=Path("/p"), source=None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.include = ("x",)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        config.imports["x"] = "y"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"colour": 1}, "unknown key 'colour' in [tool.migrator]"),
+        ({"exclude": "legacy/"}, "key 'exclude' expects a list of strings, got str 'legacy/'"),
+        ({"context_names": []}, "key 'context_names' expects a non-empty list of identifiers"),
+        ({"phases": {"2D": {"paths": ["x/"]}}}, "key 'phases.2D' names an unknown phase"),
+        ({"phases": {"2A": {"path": ["x/"]}}}, "unknown key 'path' in [phases.2A]"),
+        ({"imports": {"UserExecutionContext": "not a module"}}, "expects a dotted module path"),
+    ],
+)
+def test_bad_config_names_file_key_and_expectation(table, message):
+    with pytest.raises(UsageError) as error:
+        parse_config(table, root=Path("/p"), source=Path("/p/pyproject.toml"))
+    assert "/p/pyproject.toml" in str(error.value)
+    assert message in str(error.value)
+
+
+def test_invalid_toml_is_a_usage_error(tmp_path):
+    (tmp_path / "migrator.toml").write_text("include = [\n")
+    with pytest.raises(UsageError, match="not valid TOML"):
+        load_config(tmp_path)
+
+
+def test_configured_phase_paths_and_aliases():
+    config = parse_config(
+        {"phases": {"2A": {"aliases": ["prod"], "paths": ["netra_backend/"]}}}, root=Path("/p"), source=None
+    )
+    phases = PhaseMap(config.phases)
+    assert phases.phase_of("netra_backend/app/x.py") == "2A"
+    assert phases.phase_of("tools/x.py") is None
+    assert phases.resolve(["prod"]) == {"2A"}
+
+
+@pytest.mark.parametrize(
+    ("path", "phase"),
+    [
+        ("netra_backend/app/routes/agents.py", "2A"),
+        ("tests/unit/test_x.py", "2B"),
+        ("netra_backend/tests/unit/agents/test_y.py", "2B"),
+        ("netra_backend/app/test_helpers.py", "2B"),
+        ("pkg/thing_test.py", "2B"),
+        ("conftest.py", "2B"),
+        ("test_framework/base.py", "2B"),
+        ("examples/usage.py", "2C"),
+        ("scripts/load_test_isolation.py", "2C"),
+        ("docs/guide.md", "2C"),
+        ("README.md", "2C"),
+        ("examples/tests/test_z.py", "2B"),
+    ],
+)
+def test_default_phases(path, phase):
+    assert PhaseMap(parse_config({}, root=Path("/p"), source=None).phases).phase_of(path) == phase
+
+
+def test_phase_names_resolve_ids_aliases_and_all():
+    phases = PhaseMap(parse_config({}, root=Path("/p"), source=None).phases)
+    assert phases.resolve(["2a", "docs"]) == {"2A", "2C"}
+    assert phases.resolve(["all"]) == {"2A", "2B", "2C"}
+    with pytest.raises(UsageError, match="unknown phase"):
+        phases.resolve(["staging"])
