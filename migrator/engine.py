@@ -13,10 +13,10 @@ from migrator.analysis.model import ModuleModel, Reference
 from migrator.config import Config
 from migrator.discovery import SourceFile
 from migrator.phases import PhaseMap
+from migrator.project import ProjectFacts
 from migrator.results import FileResult, Finding, RunResult, Status
 from migrator.rules import Rule
 from migrator.sourcefile import DecodeError, SourceText
-from migrator.transforms._test_shapes import FIXTURE_NAME
 from migrator.transforms.base import PlanContext
 from migrator.transforms.edits import Fix, Manual, Plan
 
@@ -30,7 +30,7 @@ class Settings:
     index: LegacyIndex
     fix: bool = False
     want_diff: bool = False
-    conftest_fixture_dirs: frozenset[str] = frozenset()
+    project: ProjectFacts = ProjectFacts()
 
     @classmethod
     def build(cls, config: Config, rules: Sequence[Rule], **options: object) -> Settings:
@@ -83,7 +83,7 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
         config=settings.config,
         phase=phase,
         relpath=source.relpath,
-        conftest_has_fixture=_conftest_has_fixture(source.relpath, settings.conftest_fixture_dirs),
+        conftest_has_fixture=settings.project.conftest_defines_fixture(source.relpath),
     )
     planned = _plan(model, rules, ctx)
     findings = tuple(_finding(ref, rule, plan, source.relpath, phase) for ref, rule, plan in planned)
@@ -178,48 +178,6 @@ def module_name_of(relpath: str) -> str:
     if len(parts) > 1 and parts[0] == "src":
         parts = parts[1:]
     return ".".join(parts)
-
-
-def _conftest_has_fixture(relpath: str, fixture_dirs: frozenset[str]) -> bool:
-    folder = relpath.rpartition("/")[0]
-    while True:
-        if folder in fixture_dirs:
-            return True
-        if not folder:
-            return False
-        folder = folder.rpartition("/")[0]
-
-
-def find_conftest_fixture_dirs(root: Path, files: Iterable[SourceFile]) -> frozenset[str]:
-    """Folders (relative to the root) whose conftest.py defines the `test_user_context` fixture.
-
-    Every folder above the given files is checked on disk, so a conftest.py outside the
-    scanned paths still counts.
-    """
-    import ast
-
-    folders: set[str] = set()
-    for source in files:
-        folder = source.relpath.rpartition("/")[0]
-        while folder not in folders:
-            folders.add(folder)
-            if not folder:
-                break
-            folder = folder.rpartition("/")[0]
-    needle = FIXTURE_NAME.encode()
-    found = set()
-    for folder in folders:
-        conftest = root / folder / "conftest.py" if folder else root / "conftest.py"
-        try:
-            raw = conftest.read_bytes()
-            if needle not in raw:
-                continue
-            tree = ast.parse(raw)
-        except (OSError, SyntaxError, ValueError):
-            continue
-        if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == FIXTURE_NAME for n in tree.body):
-            found.add(folder)
-    return frozenset(found)
 
 
 def phase_files(files: Iterable[SourceFile], phase_map: PhaseMap, wanted: frozenset[str]) -> list[tuple[SourceFile, str]]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from migrator import engine
+from migrator import engine, project
 from migrator.config import Config, load_config
 from migrator.discovery import discover
 from migrator.exit_codes import UsageError
@@ -54,13 +54,8 @@ class Session:
         return cls(config, rules, phase_map, files)
 
     def run(self, *, fix: bool = False, want_diff: bool = False, jobs: int = 0) -> RunResult:
-        needs_fixture_facts = any(phase == "2B" for _, phase in self.files)
-        fixture_dirs = (
-            engine.find_conftest_fixture_dirs(self.config.root, [s for s, _ in self.files]) if needs_fixture_facts else frozenset()
-        )
-        settings = engine.Settings.build(
-            self.config, self.rules, fix=fix, want_diff=want_diff, conftest_fixture_dirs=fixture_dirs
-        )
+        facts = project.collect(self.config.root, [source for source, _ in self.files])
+        settings = engine.Settings.build(self.config, self.rules, fix=fix, want_diff=want_diff, project=facts)
         workers = jobs if jobs > 0 else (os.cpu_count() or 1)
         if workers == 1 or len(self.files) < PARALLEL_THRESHOLD:
             return engine.run(self.files, settings)

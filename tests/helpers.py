@@ -8,6 +8,7 @@ from pathlib import Path
 from migrator.config import Config, parse_config
 from migrator.engine import Settings, process_bytes
 from migrator.phases import PhaseMap
+from migrator.project import ProjectFacts
 from migrator.results import FileResult, Finding
 from migrator.rules import load_rules
 from migrator.transforms import TRANSFORMS
@@ -32,7 +33,7 @@ def run_text(
     loaded = load_rules(config.rule_dirs, TRANSFORMS.keys())
     if rules:
         loaded = tuple(rule for rule in loaded if rule.id in rules)
-    settings = Settings.build(config, loaded, fix=True, conftest_fixture_dirs=fixture_dirs)
+    settings = Settings.build(config, loaded, fix=True, project=ProjectFacts(conftest_fixture_dirs=fixture_dirs))
     raw = source.encode("utf-8") if isinstance(source, str) else source
     return process_bytes(raw, relpath, phase, settings)
 
