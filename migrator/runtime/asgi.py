@@ -15,9 +15,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .config import Runtime
+from .context import UserExecutionContext
 from .errors import InvalidContextError, TokenError, UnknownAgentError
 from .events import AgentEvent
-from .factory import AgentInstanceFactory
+from .holder import create_agent_instance_factory
 from .tokens import TokenSigner
 
 POLICY_VIOLATION = 1008
@@ -64,8 +65,6 @@ def create_app(
     backlog: int = DEFAULT_BACKLOG,
 ) -> Starlette:
     """Return the app; with ``manage_runtime`` its lifespan starts and stops the runtime."""
-    factory = AgentInstanceFactory(runtime)
-
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "connections": runtime.router.connection_count(),
                              "active_contexts": len(runtime.tracker)})
@@ -86,9 +85,13 @@ def create_app(
         body: dict[str, Any] = await request.json()
         agent_name = body.get("agent", "echo")
         try:
-            scope = factory.user_execution_scope(user_id, body.get("thread_id"),
-                                                 body.get("run_id"))
-            async with scope as context:
+            # The guide's per-request pattern: a context, then a factory bound to its user.
+            user_context = UserExecutionContext.from_request_supervisor(
+                user_id=user_id, thread_id=body.get("thread_id"), run_id=body.get("run_id"))
+            factory = create_agent_instance_factory(user_context, runtime=runtime)
+            async with factory.user_execution_scope(
+                user_id, user_context.thread_id, user_context.run_id
+            ) as context:
                 agent = await factory.create_agent_instance(agent_name, context)
                 try:
                     result = await agent.execute(body.get("request"), context.run_id)
@@ -100,8 +103,8 @@ def create_app(
         except UnknownAgentError as error:
             return JSONResponse({"error": str(error)}, status_code=404)
         except Exception as error:
-            return JSONResponse({"error": str(error), "run_id": scope.context.run_id
-                                 if scope.context else None}, status_code=500)
+            return JSONResponse({"error": str(error), "run_id": user_context.run_id},
+                                status_code=500)
         return JSONResponse({
             "run_id": context.run_id,
             "thread_id": context.thread_id,
