@@ -39,6 +39,16 @@ DEFAULT_IMPORTS: Mapping[str, str] = FrozenDict(
     }
 )
 DEFAULT_REEXPORTS = ("netra_backend.app.agents.supervisor",)
+# Getters that return a legacy object, by role; rules name them as `@registry`, `@bridge`, ...
+DEFAULT_GETTERS: Mapping[str, tuple[str, ...]] = FrozenDict(
+    {
+        "registry": ("get_singleton_registry",),
+        "bridge": ("get_global_bridge",),
+        "db_session": ("get_global_db_session", "get_db_session"),
+    }
+)
+# Classes whose instances are legacy objects, by role (for constructors and annotations).
+RECEIVER_TYPES: Mapping[str, str] = FrozenDict({"AgentRegistry": "registry"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +65,7 @@ class Config:
     reexports: tuple[str, ...] = DEFAULT_REEXPORTS
     imports: Mapping[str, str] = DEFAULT_IMPORTS
     phases: tuple[Phase, ...] = DEFAULT_PHASES
+    getters: Mapping[str, tuple[str, ...]] = DEFAULT_GETTERS
 
     def import_target(self, name: str) -> str:
         """The module rewritten code imports `name` from."""
@@ -64,7 +75,7 @@ class Config:
             raise UsageError(f"no import target for {name!r}: add it to [tool.migrator.imports]") from None
 
 
-_TOP_KEYS = {"include", "exclude", "rules", "context_names", "reexports", "legacy", "imports", "phases"}
+_TOP_KEYS = {"include", "exclude", "rules", "context_names", "reexports", "legacy", "imports", "phases", "getters"}
 _PHASE_KEYS = {"aliases", "paths"}
 
 
@@ -121,7 +132,29 @@ def parse_config(table: Mapping[str, Any], *, root: Path, source: Path | None) -
         values["imports"] = FrozenDict({**DEFAULT_IMPORTS, **_str_table(table, "imports", where)})
     if "phases" in table:
         values["phases"] = _parse_phases(table["phases"], where)
+    if "getters" in table:
+        values["getters"] = _parse_getters(table["getters"], where, values.get("legacy", DEFAULT_LEGACY))
     return Config(**values)
+
+
+def _parse_getters(raw: Any, where: str, legacy: Mapping[str, str]) -> Mapping[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        raise UsageError(f"{where}: key 'getters' expects a table of role = [getter names]")
+    getters = dict(DEFAULT_GETTERS)
+    for role, names in raw.items():
+        if role not in DEFAULT_GETTERS:
+            raise UsageError(
+                f"{where}: key 'getters.{role}' names an unknown role; expected one of {', '.join(DEFAULT_GETTERS)}"
+            )
+        values = _str_list(raw, role, where, prefix="getters.")
+        for name in values:
+            if name not in legacy:
+                raise UsageError(
+                    f"{where}: key 'getters.{role}' names {name!r}, which [tool.migrator.legacy] does not define; "
+                    f"add {name} = \"its.module\" there"
+                )
+        getters[role] = values
+    return FrozenDict(getters)
 
 
 def _parse_phases(raw: Any, where: str) -> tuple[Phase, ...]:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import migrator.transforms as transforms
+from migrator.analysis.agents import module_name_of
+from migrator._frozen import FrozenDict
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, Reference
 from migrator.config import Config
+from migrator.matching import build_index
 from migrator.discovery import SourceFile
 from migrator.phases import PhaseMap
 from migrator.project import ProjectFacts
@@ -18,6 +21,7 @@ from migrator.results import FileResult, Finding, RunResult, Status
 from migrator.rules import Rule
 from migrator.sourcefile import DecodeError, SourceText
 from migrator.transforms.base import PlanContext
+from migrator.transforms import STAGES
 from migrator.transforms.edits import Fix, Manual, Plan
 
 
@@ -31,12 +35,13 @@ class Settings:
     fix: bool = False
     want_diff: bool = False
     project: ProjectFacts = ProjectFacts()
+    rule_symbols: Mapping[str, frozenset[str]] = FrozenDict()
 
     @classmethod
     def build(cls, config: Config, rules: Sequence[Rule], **options: object) -> Settings:
-        symbols = {symbol for rule in rules for symbol in rule.symbols}
-        index = LegacyIndex.build(config.legacy, config.reexports, symbols)
-        return cls(config=config, rules=tuple(rules), index=index, **options)  # type: ignore[arg-type]
+        facts = options.get("project") or ProjectFacts()
+        index, rule_symbols = build_index(config, rules, facts)  # type: ignore[arg-type]
+        return cls(config=config, rules=tuple(rules), index=index, rule_symbols=rule_symbols, **options)  # type: ignore[arg-type]
 
 
 def run(files: Iterable[tuple[SourceFile, str]], settings: Settings, progress: Callable[[], None] | None = None) -> RunResult:
@@ -85,7 +90,7 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
         relpath=source.relpath,
         conftest_has_fixture=settings.project.conftest_defines_fixture(source.relpath),
     )
-    planned = _plan(model, rules, ctx)
+    planned = _plan(model, rules, ctx, settings.rule_symbols)
     findings = tuple(_finding(ref, rule, plan, source.relpath, phase) for ref, rule, plan in planned)
     edits = [edit for _, _, plan in planned if isinstance(plan, Fix) for edit in plan.edits]
     if not settings.fix or not edits:
@@ -99,20 +104,27 @@ def _analyze(text: str, relpath: str, index: LegacyIndex) -> ModuleModel:
     return analyze_module(text, module_name_of(relpath), relpath.endswith("__init__.py"), index)
 
 
-def _plan(model: ModuleModel, rules: Sequence[Rule], ctx: PlanContext) -> list[tuple[Reference, Rule, Plan]]:
-    """Plan every finding: uses first, imports after, so import fixes know what the uses became."""
+def _plan(
+    model: ModuleModel, rules: Sequence[Rule], ctx: PlanContext, symbols: Mapping[str, frozenset[str]]
+) -> list[tuple[Reference, Rule, Plan]]:
+    """Plan every finding: uses first, then clean-ups (imports, getters) that depend on them."""
+    matched = [
+        (ref, rule)
+        for rule in rules
+        for ref in model.references
+        if ref.symbol in symbols.get(rule.id, ()) and ref.kind in rule.kinds
+    ]
     planned: list[tuple[Reference, Rule, Plan]] = []
-    for stage in ("use", "import"):
-        for rule in rules:
+    for stage in STAGES:
+        for ref, rule in matched:
             transform = transforms.TRANSFORMS[rule.transform] if rule.transform else None
-            if transform is not None and transform.STAGE != stage or transform is None and stage != "use":
+            if transforms.stage_of(transform, ref) != stage:
                 continue
-            for ref in model.references:
-                if ref.symbol not in rule.symbols or ref.kind not in rule.kinds:
-                    continue
-                plan: Plan = transform.plan(ref, ctx, rule.params) if transform else Manual(rule.guidance or rule.summary)
-                ctx.state.plans[id(ref)] = plan
-                planned.append((ref, rule, plan))
+            plan = transform.plan(ref, ctx, rule.params) if transform else Manual(rule.guidance or rule.summary)
+            if plan is None:
+                continue
+            ctx.state.plans[id(ref)] = plan
+            planned.append((ref, rule, plan))
     planned.sort(key=lambda item: (item[0].span.start, item[1].id))
     return planned
 
@@ -168,16 +180,6 @@ def _unified_diff(relpath: str, before: str, after: str) -> str:
 
 def _syntax_message(error: SyntaxError) -> str:
     return f"line {error.lineno}: {error.msg}" if error.lineno else str(error.msg)
-
-
-def module_name_of(relpath: str) -> str:
-    """The dotted module name of a file path relative to the root (`src/` layouts included)."""
-    parts = relpath[: -len(".py")].split("/") if relpath.endswith(".py") else relpath.split("/")
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1]
-    if len(parts) > 1 and parts[0] == "src":
-        parts = parts[1:]
-    return ".".join(parts)
 
 
 def phase_files(files: Iterable[SourceFile], phase_map: PhaseMap, wanted: frozenset[str]) -> list[tuple[SourceFile, str]]:

@@ -5,18 +5,26 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from migrator._frozen import FrozenDict
+from migrator.analysis.agents import AgentClass, FileAgents, resolve_agents, scan_file
 from migrator.discovery import SourceFile
+from migrator.sourcefile import DecodeError, SourceText
 from migrator.transforms._test_shapes import FIXTURE_NAME
 
 
 @dataclasses.dataclass(frozen=True)
 class ProjectFacts:
-    """Cross-file facts: where conftest.py defines the test_user_context fixture."""
+    """Cross-file facts: conftest.py fixtures, agent classes and the registry's default agents."""
 
     conftest_fixture_dirs: frozenset[str] = frozenset()
+    agent_classes: Mapping[str, AgentClass] = FrozenDict()
+    default_agents: tuple[tuple[str, str], ...] = ()  # (name, class qualname), in registration order
+
+    def agent(self, qualname: str) -> AgentClass | None:
+        return self.agent_classes.get(qualname)
 
     def conftest_defines_fixture(self, relpath: str) -> bool:
         """Whether a conftest.py in the file's folder or above defines the fixture."""
@@ -30,13 +38,41 @@ class ProjectFacts:
 
     def fingerprint(self) -> str:
         """A stable digest, so cached results are reused only under the same facts."""
-        text = repr(sorted(self.conftest_fixture_dirs))
+        text = repr((sorted(self.conftest_fixture_dirs), sorted(self.agent_classes.items()), self.default_agents))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_AGENT_NEEDLES = (b"BaseAgent", b".register(")
 
 
 def collect(root: Path, files: Iterable[SourceFile]) -> ProjectFacts:
     """Gather the project facts for a run over `files`."""
-    return ProjectFacts(conftest_fixture_dirs=find_conftest_fixture_dirs(root, files))
+    files = list(files)
+    texts = []
+    for source in files:
+        try:
+            raw = source.path.read_bytes()
+        except OSError:
+            continue
+        if any(needle in raw for needle in _AGENT_NEEDLES):
+            texts.append((source.relpath, raw))
+    facts = from_sources(texts)
+    return dataclasses.replace(facts, conftest_fixture_dirs=find_conftest_fixture_dirs(root, files))
+
+
+def from_sources(sources: Iterable[tuple[str, bytes | str]]) -> ProjectFacts:
+    """The agent facts of the given (relpath, source) pairs; files that do not parse are skipped."""
+    scanned: list[FileAgents] = []
+    for relpath, raw in sources:
+        try:
+            text = SourceText.decode(raw).text if isinstance(raw, bytes) else raw
+            scanned.append(scan_file(text, relpath))
+        except (DecodeError, SyntaxError, ValueError):
+            continue
+    defaults = tuple(
+        dict.fromkeys((name, qualname) for item in scanned for name, qualname, default in item.registrations if default)
+    )
+    return ProjectFacts(agent_classes=FrozenDict(resolve_agents(scanned)), default_agents=defaults)
 
 
 def find_conftest_fixture_dirs(root: Path, files: Iterable[SourceFile]) -> frozenset[str]:

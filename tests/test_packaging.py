@@ -28,9 +28,9 @@ def test_installed_wheel_finds_its_rules(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     probe = (
-        "import migrator, migrator.rules as r; "
+        "import migrator, migrator.rules as r; from migrator.transforms import TRANSFORMS; "
         "print(migrator.__file__); print(r.shipped_rules_dir()); "
-        "print(','.join(rule.id for rule in r.load_rules((), ['replace_factory_getter', 'replace_factory_import'])))"
+        "print(','.join(rule.id for rule in r.load_rules((), TRANSFORMS.keys())))"
     )
     done = subprocess.run([python, "-c", probe], cwd=elsewhere, capture_output=True, text=True, check=True)
     module_file, rules_dir, ids = done.stdout.split("\n")[:3]

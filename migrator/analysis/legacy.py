@@ -1,10 +1,15 @@
-"""The deprecated names a project knows: where they are defined and re-exported."""
+"""The deprecated names a project knows: where they are defined and re-exported, and which
+legacy object (the singleton registry, the shared bridge) a constructor or getter returns."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+
 from migrator._frozen import FrozenDict
+
+# Methods of legacy objects that return another legacy object.
+METHOD_ROLES = FrozenDict({"registry.get_websocket_bridge": "bridge"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -15,32 +20,51 @@ class LegacyIndex:
     canonical: Mapping[str, str]
     exports: Mapping[str, frozenset[str]]
     defining_modules: Mapping[str, frozenset[str]]
+    roles: Mapping[str, str] = FrozenDict()
+    type_roles: Mapping[str, str] = FrozenDict()
+    method_symbols: frozenset[str] = frozenset()
+    method_roles: Mapping[str, str] = METHOD_ROLES
 
     @classmethod
-    def build(cls, legacy: Mapping[str, str], reexports: Iterable[str], symbols: Iterable[str]) -> LegacyIndex:
-        """Index the `symbols` of interest, defined per `legacy` and re-exported by `reexports`."""
-        wanted = frozenset(symbols)
+    def build(
+        cls,
+        definitions: Iterable[tuple[str, str]],
+        reexports: Iterable[str],
+        *,
+        getter_roles: Mapping[str, str] = FrozenDict(),
+        type_roles: Mapping[str, str] = FrozenDict(),
+        method_symbols: Iterable[str] = (),
+    ) -> LegacyIndex:
+        """Index `(symbol, defining module)` pairs; `getter_roles` and `type_roles` map symbols to roles."""
         canonical: dict[str, str] = {}
         exports: dict[str, set[str]] = {}
         defining: dict[str, set[str]] = {}
+        symbols: set[str] = set()
         reexports = tuple(reexports)
-        for symbol in sorted(wanted):
-            module = legacy.get(symbol)
-            if module is None:
-                continue
+        for symbol, module in sorted(set(definitions)):
             qualname = f"{module}.{symbol}"
+            symbols.add(symbol)
             canonical[qualname] = qualname
             exports.setdefault(module, set()).add(symbol)
             defining.setdefault(module, set()).add(symbol)
             for package in reexports:
-                canonical[f"{package}.{symbol}"] = qualname
+                canonical.setdefault(f"{package}.{symbol}", qualname)
                 exports.setdefault(package, set()).add(symbol)
+        by_symbol = {q.rpartition(".")[2]: q for q in canonical.values()}
         return cls(
-            symbols=frozenset(s for s in wanted if s in legacy),
+            symbols=frozenset(symbols),
             canonical=FrozenDict(canonical),
             exports=FrozenDict({k: frozenset(v) for k, v in exports.items()}),
             defining_modules=FrozenDict({k: frozenset(v) for k, v in defining.items()}),
+            roles=FrozenDict({by_symbol[s]: r for s, r in getter_roles.items() if s in by_symbol}),
+            type_roles=FrozenDict({by_symbol[s]: r for s, r in type_roles.items() if s in by_symbol}),
+            method_symbols=frozenset(method_symbols),
         )
+
+    @property
+    def methods(self) -> frozenset[str]:
+        """Bare method names worth a look: those of the method symbols rules match."""
+        return frozenset(symbol.rpartition(".")[2] for symbol in (*self.method_symbols, *self.method_roles))
 
     def needles(self) -> tuple[bytes, ...]:
         """Byte strings at least one of which appears in any file that uses a deprecated name."""

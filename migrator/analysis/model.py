@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+from typing import Any
 
 from migrator.analysis.scopes import Binding, Scope
 
@@ -49,6 +50,9 @@ class Reference:
     stmt_path: tuple[StmtSlot, ...]
     stmt_line: int
     binding: Binding | None = None
+    parent: ast.AST | None = None
+    stmt: ast.stmt | None = None
+    receiver: tuple | None = None
 
     @property
     def call(self) -> ast.Call | None:
@@ -66,6 +70,19 @@ class ModuleModel:
     lines: list[str]
     exported: frozenset[str]
     defined_functions: frozenset[str]
+    blocks: dict[tuple[int, str], list[ast.stmt]] = dataclasses.field(default_factory=dict)
+    receivers: Any = None
 
     def references_to(self, binding: Binding) -> list[Reference]:
         return [ref for ref in self.references if ref.binding is binding and ref.kind != "import"]
+
+    def uses_of_receiver(self, key: tuple) -> list[Reference]:
+        """The method calls made on one legacy object (a local, a self attribute, a call)."""
+        return [ref for ref in self.references if ref.kind == "method" and ref.receiver == key]
+
+    def block_of(self, ref: Reference) -> tuple[list[ast.stmt], int] | None:
+        """The statements of the innermost block holding `ref`, and its statement's index."""
+        if not ref.stmt_path:
+            return None
+        slot = ref.stmt_path[-1]
+        return self.blocks[slot.block], slot.index

@@ -95,6 +95,12 @@ class Scope:
 
     def resolve(self, name: str, line: int, legacy_stars: dict[str, set[str]]) -> Binding | None:
         """The binding `name` refers to when evaluated on `line` in this scope."""
+        return self.resolve_with_scope(name, line, legacy_stars)[1]
+
+    def resolve_with_scope(
+        self, name: str, line: int, legacy_stars: dict[str, set[str]]
+    ) -> tuple[Scope | None, Binding | None]:
+        """Like `resolve`, with the scope that holds the binding."""
         for scope in self.chain():
             if scope.kind == "class" and scope is not self:
                 continue
@@ -103,15 +109,15 @@ class Scope:
                 if scope is self:
                     earlier = [b for b in found if b.line <= line]
                     if earlier:
-                        return earlier[-1]
+                        return scope, earlier[-1]
                     if scope.is_function or scope.kind == "comprehension":
-                        return None
+                        return None, None
                 else:
-                    return found[-1]
+                    return scope, found[-1]
             for module, star_line in scope.stars:
                 if name in legacy_stars.get(module, ()) and (scope is not self or star_line <= line):
-                    return Binding(name, star_line, "star", target=f"{module}.{name}")
-        return None
+                    return scope, Binding(name, star_line, "star", target=f"{module}.{name}")
+        return None, None
 
     def visible_local(self, name: str, before_line: int) -> Binding | None:
         """A function-level binding of `name` visible before `before_line`, from here outwards.
@@ -127,3 +133,19 @@ class Scope:
                 if scope is not self or binding.kind == "param" or binding.line < before_line:
                     return binding
         return None
+
+
+def resolve_expression(
+    node: ast.expr, scope: Scope, line: int, stars: dict[str, set[str]] | None = None
+) -> tuple[str | None, Binding | None]:
+    """The qualified name an expression of names and attributes denotes, if the imports say."""
+    attrs: list[str] = []
+    while isinstance(node, ast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None, None
+    binding = scope.resolve(node.id, line, stars or {})
+    if binding is None or binding.target is None:
+        return None, None
+    return ".".join([binding.target, *reversed(attrs)]), binding

@@ -10,9 +10,11 @@ import ast
 import re
 from collections.abc import Iterable
 
+from migrator.analysis.agents import absolute_module
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, Pos, Reference, Span, StmtSlot
-from migrator.analysis.scopes import Binding, Scope
+from migrator.analysis.receivers import Receivers
+from migrator.analysis.scopes import Binding, Scope, resolve_expression
 
 _AS_NAME = re.compile(r"\bas\s+([A-Za-z_]\w*)")
 # Python's own line breaks; str.splitlines() also splits on form feeds and other separators.
@@ -22,17 +24,17 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 class _Candidate:
-    __slots__ = ("node", "scope", "path", "stmt_line", "parent")
+    __slots__ = ("node", "scope", "path", "stmt", "parent")
 
-    def __init__(self, node: ast.AST, scope: Scope, path: tuple[StmtSlot, ...], stmt_line: int, parent: ast.AST):
-        self.node, self.scope, self.path, self.stmt_line, self.parent = node, scope, path, stmt_line, parent
+    def __init__(self, node: ast.AST, scope: Scope, path: tuple[StmtSlot, ...], stmt: ast.stmt, parent: ast.AST):
+        self.node, self.scope, self.path, self.stmt, self.parent = node, scope, path, stmt, parent
 
 
 class _Analyzer:
     def __init__(self, text: str, module_name: str, is_package: bool, index: LegacyIndex) -> None:
         self.lines = _LINE_BREAK.split(text)
         self.module_name = module_name
-        self.package = module_name if is_package else module_name.rpartition(".")[0]
+        self.is_package = is_package
         self.index = index
         self.defined_here = index.defined_here(module_name)
         self.interesting = set(index.symbols) | set(_AS_NAME.findall(text))
@@ -40,7 +42,11 @@ class _Analyzer:
         self.imports: list[tuple[ast.ImportFrom, ast.alias, Scope, tuple[StmtSlot, ...]]] = []
         self.definitions: list[tuple[ast.AST, Scope, tuple[StmtSlot, ...]]] = []
         self.path: tuple[StmtSlot, ...] = ()
-        self.stmt_line = 0
+        self.stmt: ast.stmt = ast.Pass(lineno=0, col_offset=0)
+        self.blocks: dict[tuple[int, str], list[ast.stmt]] = {}
+        self.methods = index.methods
+        self.method_calls: list[_Candidate] = []
+        self.assignments: list[_Candidate] = []
 
     # -- traversal -----------------------------------------------------------------------
 
@@ -50,13 +56,14 @@ class _Analyzer:
         return module
 
     def visit_block(self, owner: ast.AST, field: str, stmts: list[ast.stmt], scope: Scope) -> None:
-        saved_path, saved_line = self.path, self.stmt_line
+        saved_path, saved_stmt = self.path, self.stmt
         key = (id(owner), field)
+        self.blocks[key] = stmts
         for position, stmt in enumerate(stmts):
             self.path = (*saved_path, StmtSlot(key, position))
-            self.stmt_line = stmt.lineno
+            self.stmt = stmt
             self.visit_stmt(stmt, scope)
-        self.path, self.stmt_line = saved_path, saved_line
+        self.path, self.stmt = saved_path, saved_stmt
 
     def visit_stmt(self, node: ast.stmt, scope: Scope) -> None:
         if isinstance(node, _FUNCTION_NODES):
@@ -70,6 +77,8 @@ class _Analyzer:
         else:
             if isinstance(node, (ast.Assign, ast.AnnAssign)):
                 self.note_self_attributes(node, scope)
+                if isinstance(node.value, ast.Call) or isinstance(node, ast.AnnAssign):
+                    self.assignments.append(_Candidate(node, scope, self.path, self.stmt, node))
             self.visit_children(node, scope)
 
     def visit_children(self, node: ast.AST, scope: Scope) -> None:
@@ -88,12 +97,14 @@ class _Analyzer:
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Load):
                 if node.id in self.interesting:
-                    self.candidates.append(_Candidate(node, scope, self.path, self.stmt_line, parent))
+                    self.candidates.append(_Candidate(node, scope, self.path, self.stmt, parent))
             else:
                 scope.bind(Binding(node.id, node.lineno, "assign"))
             return
         if isinstance(node, ast.Attribute) and node.attr in self.index.symbols:
-            self.candidates.append(_Candidate(node, scope, self.path, self.stmt_line, parent))
+            self.candidates.append(_Candidate(node, scope, self.path, self.stmt, parent))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in self.methods:
+            self.method_calls.append(_Candidate(node, scope, self.path, self.stmt, parent))
         elif isinstance(node, ast.Lambda):
             self.visit_arguments_outside(node.args, scope)
             inner = Scope("lambda", node, scope)
@@ -197,15 +208,7 @@ class _Analyzer:
                 self.imports.append((node, alias, scope, self.path))
 
     def absolute_module(self, node: ast.ImportFrom) -> str | None:
-        if not node.level:
-            return node.module
-        parts = self.package.split(".") if self.package else []
-        if node.level - 1 > len(parts):
-            return None
-        base = parts[: len(parts) - (node.level - 1)]
-        if node.module:
-            base.append(node.module)
-        return ".".join(base) or None
+        return absolute_module(node, self.module_name, self.is_package)
 
     # -- resolution ----------------------------------------------------------------------
 
@@ -213,33 +216,19 @@ class _Analyzer:
         return resolve_expression(node, scope, line, self.index.exports)
 
 
-def resolve_expression(
-    node: ast.expr, scope: Scope, line: int, stars: dict[str, set[str]] | None = None
-) -> tuple[str | None, Binding | None]:
-    """The qualified name an expression of names and attributes denotes, if the imports say."""
-    attrs: list[str] = []
-    while isinstance(node, ast.Attribute):
-        attrs.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None, None
-    binding = scope.resolve(node.id, line, stars or {})
-    if binding is None or binding.target is None:
-        return None, None
-    return ".".join([binding.target, *reversed(attrs)]), binding
-
-
 def analyze_module(text: str, module_name: str, is_package: bool, index: LegacyIndex) -> ModuleModel:
     """Parse `text` with `ast` and find every use of the deprecated names in `index`."""
     tree = ast.parse(text)
     analyzer = _Analyzer(text, module_name, is_package, index)
     module_scope = analyzer.run(tree)
-    positions = _Columns(analyzer.lines)
+    positions = Columns(analyzer.lines)
     references = [
         *_import_references(analyzer, positions),
         *_definition_references(analyzer, positions),
         *_use_references(analyzer, positions),
     ]
+    receivers = Receivers.find(analyzer.assignments, analyzer.method_calls, analyzer.index, positions)
+    references.extend(receivers.references)
     references.sort(key=lambda ref: (ref.span.start, ref.kind))
     return ModuleModel(
         module_name=module_name,
@@ -248,13 +237,15 @@ def analyze_module(text: str, module_name: str, is_package: bool, index: LegacyI
         references=references,
         lines=analyzer.lines,
         exported=_dunder_all(tree),
+        blocks=analyzer.blocks,
+        receivers=receivers,
         defined_functions=frozenset(
             n.name for n in tree.body if isinstance(n, (*_FUNCTION_NODES, ast.ClassDef))
         ),
     )
 
 
-def _use_references(analyzer: _Analyzer, columns: _Columns) -> Iterable[Reference]:
+def _use_references(analyzer: _Analyzer, columns: Columns) -> Iterable[Reference]:
     for candidate in analyzer.candidates:
         node = candidate.node
         qualname, binding = analyzer.resolve(node, candidate.scope, node.lineno)
@@ -278,13 +269,15 @@ def _use_references(analyzer: _Analyzer, columns: _Columns) -> Iterable[Referenc
             anchor=anchor,
             scope=candidate.scope,
             stmt_path=candidate.path,
-            stmt_line=candidate.stmt_line,
+            stmt_line=candidate.stmt.lineno,
             binding=binding,
+            parent=parent if is_call else candidate.parent,
+            stmt=candidate.stmt,
         )
 
 
-def _import_references(analyzer: _Analyzer, columns: _Columns) -> Iterable[Reference]:
-    for node, alias, scope, path in analyzer.imports:
+def _import_references(analyzer: _Analyzer, columns: Columns) -> Iterable[Reference]:
+    for node, alias, scope, path in analyzer.imports:  # noqa: B007
         qualname = analyzer.index.canonical[f"{analyzer.absolute_module(node)}.{alias.name}"]
         binding = next(
             b for b in scope.bindings[alias.asname or alias.name] if b.alias is alias
@@ -300,10 +293,11 @@ def _import_references(analyzer: _Analyzer, columns: _Columns) -> Iterable[Refer
             stmt_path=path,
             stmt_line=node.lineno,
             binding=binding,
+            stmt=node,
         )
 
 
-def _definition_references(analyzer: _Analyzer, columns: _Columns) -> Iterable[Reference]:
+def _definition_references(analyzer: _Analyzer, columns: Columns) -> Iterable[Reference]:
     for node, scope, path in analyzer.definitions:
         binding = scope.bindings[node.name][-1]
         pos = name_position(node, analyzer.lines)
@@ -318,6 +312,7 @@ def _definition_references(analyzer: _Analyzer, columns: _Columns) -> Iterable[R
             stmt_path=path,
             stmt_line=node.lineno,
             binding=binding,
+            stmt=node,
         )
 
 
@@ -340,7 +335,7 @@ def _dunder_all(tree: ast.Module) -> frozenset[str]:
     return frozenset(names)
 
 
-class _Columns:
+class Columns:
     """Turns `ast`'s UTF-8 byte offsets into character columns."""
 
     def __init__(self, lines: list[str]) -> None:

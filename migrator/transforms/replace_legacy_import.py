@@ -1,4 +1,4 @@
-"""MIG002: drop the import of the deprecated getter once nothing in the module uses it."""
+"""MIG002 and MIG009: drop the import of a deprecated name once nothing in the module uses it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from migrator.analysis.model import Reference
 from migrator.transforms.base import PlanContext
 from migrator.transforms.edits import Fix, Manual, Plan, RemoveImport, ReplaceCall
 
-STAGE = "import"
+STAGE = "cleanup"
 
 
 def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:

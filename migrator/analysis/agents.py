@@ -1,0 +1,144 @@
+"""The first pass: which agent classes the tree defines and under which names it registers them.
+
+Agent classes are the `BaseAgent` subclasses (through bases defined anywhere in the tree) and
+the classes registered on a registry. Registration names come from
+`registry.register("triage", TriageSubAgent(...))` and `register("triage", TriageSubAgent, ...)`.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Iterable
+
+BASE_AGENT = "BaseAgent"
+DEFAULTS_METHOD = "register_default_agents"
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentClass:
+    """An agent class: where it is defined, its registered name, and its docstring's first line."""
+
+    qualname: str
+    name: str | None
+    description: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FileAgents:
+    """What one file contributes to the first pass."""
+
+    classes: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # qualname, base qualnames, description
+    registrations: tuple[tuple[str, str, bool], ...] = ()  # name, class qualname, inside register_default_agents
+
+
+def module_name_of(relpath: str) -> str:
+    """The dotted module name of a file path relative to the root (`src/` layouts included)."""
+    parts = relpath[: -len(".py")].split("/") if relpath.endswith(".py") else relpath.split("/")
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    if len(parts) > 1 and parts[0] == "src":
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def absolute_module(node: ast.ImportFrom, module_name: str, is_package: bool) -> str | None:
+    """The absolute module a (possibly relative) `from ... import` names."""
+    if not node.level:
+        return node.module
+    package = module_name if is_package else module_name.rpartition(".")[0]
+    parts = package.split(".") if package else []
+    if node.level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (node.level - 1)]
+    if node.module:
+        base.append(node.module)
+    return ".".join(base) or None
+
+
+def scan_file(text: str, relpath: str) -> FileAgents:
+    """Collect the classes and registrations of one file (module level and class bodies)."""
+    tree = ast.parse(text)
+    module = module_name_of(relpath)
+    names = _import_table(tree, module, relpath.endswith("__init__.py"))
+    classes = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names[node.name] = f"{module}.{node.name}"
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            bases = tuple(q for q in (_qualify(b, names) for b in node.bases) if q)
+            doc = (ast.get_docstring(node) or "").strip().split("\n", 1)[0].strip()
+            classes.append((f"{module}.{node.name}", bases, doc))
+    registrations = []
+    for function, call in _register_calls(tree):
+        if len(call.args) < 2 or not isinstance(call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
+            continue
+        target = call.args[1].func if isinstance(call.args[1], ast.Call) else call.args[1]
+        qualname = _qualify(target, names)
+        if qualname:
+            registrations.append((call.args[0].value, qualname, function == DEFAULTS_METHOD))
+    return FileAgents(tuple(classes), tuple(registrations))
+
+
+def resolve_agents(files: Iterable[FileAgents]) -> dict[str, AgentClass]:
+    """Agent classes across the tree: BaseAgent subclasses (transitively) and registered classes."""
+    bases: dict[str, tuple[str, ...]] = {}
+    docs: dict[str, str] = {}
+    names: dict[str, str] = {}
+    registered: set[str] = set()
+    for item in files:
+        for qualname, class_bases, doc in item.classes:
+            bases[qualname] = class_bases
+            docs[qualname] = doc
+        for name, qualname, _ in item.registrations:
+            names.setdefault(qualname, name)
+            registered.add(qualname)
+
+    def is_agent(qualname: str, depth: int = 0) -> bool:
+        if depth > 20:
+            return False
+        for base in bases.get(qualname, ()):
+            if base.rpartition(".")[2] == BASE_AGENT or is_agent(base, depth + 1):
+                return True
+        return False
+
+    agents = {q for q in bases if is_agent(q) and q.rpartition(".")[2] != BASE_AGENT} | registered
+    return {q: AgentClass(q, names.get(q), docs.get(q, "")) for q in sorted(agents)}
+
+
+def _import_table(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            source = absolute_module(node, module, is_package)
+            for alias in node.names:
+                if source and alias.name != "*":
+                    names[alias.asname or alias.name] = f"{source}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                names[alias.asname or alias.name.partition(".")[0]] = alias.name if alias.asname else alias.name.partition(".")[0]
+    return names
+
+
+def _qualify(node: ast.expr, names: dict[str, str]) -> str | None:
+    attrs: list[str] = []
+    while isinstance(node, ast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    base = names.get(node.id, node.id)
+    return ".".join([base, *reversed(attrs)])
+
+
+def _register_calls(tree: ast.Module) -> Iterable[tuple[str | None, ast.Call]]:
+    """Calls of `<anything>.register(...)`, with the name of the function they sit in."""
+    stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
+    while stack:
+        node, function = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            inner = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else function
+            if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr == "register":
+                yield function, child
+            stack.append((child, inner))

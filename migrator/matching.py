@@ -1,0 +1,57 @@
+"""What the rules of a run look for: their symbols expanded, and the index that finds them.
+
+A rule names deprecated symbols directly (`get_agent_instance_factory`), methods of legacy
+objects (`registry.get`), getters by role (`@registry`, `@bridge`, `@db_session`, from
+`[tool.migrator.getters]`), or `@agent_classes` (the agent classes the first pass found).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from migrator._frozen import FrozenDict
+from migrator.analysis.legacy import LegacyIndex
+from migrator.config import RECEIVER_TYPES, Config
+from migrator.project import ProjectFacts
+from migrator.rules import Rule
+
+AGENT_CLASSES = "@agent_classes"
+
+
+def expand_symbols(rule: Rule, config: Config, facts: ProjectFacts) -> frozenset[str]:
+    """The concrete symbols a rule matches in this project."""
+    expanded: set[str] = set()
+    for symbol in rule.symbols:
+        if symbol == AGENT_CLASSES:
+            expanded |= {qualname.rpartition(".")[2] for qualname in facts.agent_classes}
+        elif symbol.startswith("@"):
+            expanded |= set(config.getters.get(symbol[1:], ()))
+        else:
+            expanded.add(symbol)
+    return frozenset(expanded)
+
+
+def build_index(
+    config: Config, rules: Sequence[Rule], facts: ProjectFacts
+) -> tuple[LegacyIndex, Mapping[str, frozenset[str]]]:
+    """The legacy index for these rules, and each rule's expanded symbols."""
+    by_rule = {rule.id: expand_symbols(rule, config, facts) for rule in rules}
+    wanted = set().union(*by_rule.values()) if by_rule else set()
+    methods = {symbol for symbol in wanted if "." in symbol}
+    plain = wanted - methods
+    getter_roles = {name: role for role, names in config.getters.items() for name in names}
+    if methods:
+        # Method calls count only on known legacy objects, so their makers must be found too.
+        plain |= set(getter_roles) | set(RECEIVER_TYPES)
+    definitions = [(symbol, config.legacy[symbol]) for symbol in plain if symbol in config.legacy]
+    agent_rules = any(AGENT_CLASSES in rule.symbols for rule in rules)
+    if agent_rules:
+        definitions += [tuple(reversed(q.rsplit(".", 1))) for q in facts.agent_classes]  # type: ignore[misc]
+    index = LegacyIndex.build(
+        definitions,
+        config.reexports,
+        getter_roles=getter_roles,
+        type_roles=RECEIVER_TYPES,
+        method_symbols=methods,
+    )
+    return index, FrozenDict(by_rule)
