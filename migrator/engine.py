@@ -89,6 +89,7 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
         phase=phase,
         relpath=source.relpath,
         conftest_has_fixture=settings.project.conftest_defines_fixture(source.relpath),
+        project=settings.project,
     )
     planned = _plan(model, rules, ctx, settings.rule_symbols)
     findings = tuple(_finding(ref, rule, plan, source.relpath, phase) for ref, rule, plan in planned)
@@ -116,7 +117,9 @@ def _plan(
     ]
     planned: list[tuple[Reference, Rule, Plan]] = []
     for stage in STAGES:
-        for ref, rule in matched:
+        # Clean-ups run last-first: a getter's result is dead only once later uses are settled.
+        ordered = sorted(matched, key=lambda item: item[0].span.start, reverse=stage == "cleanup")
+        for ref, rule in ordered:
             transform = transforms.TRANSFORMS[rule.transform] if rule.transform else None
             if transforms.stage_of(transform, ref) != stage:
                 continue

@@ -19,7 +19,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _FILE_NAME = re.compile(r"^(?P<id>[A-Z]{3}\d{3})-(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)\.toml$")
-_KINDS = frozenset({"call", "reference", "import", "definition"})
+_KINDS = frozenset({"call", "method", "reference", "import", "definition"})
 _TOP_KEYS = {"summary", "message", "phases", "match", "fix", "guidance", "docs"}
 _MATCH_KEYS = {"symbols", "kinds"}
 _FIX_KEYS = {"transform", "params"}

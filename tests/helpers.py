@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 
 from migrator.config import Config, parse_config
 from migrator.engine import Settings, process_bytes
 from migrator.phases import PhaseMap
-from migrator.project import ProjectFacts
+from migrator import project
 from migrator.results import FileResult, Finding
 from migrator.rules import load_rules
 from migrator.transforms import TRANSFORMS
@@ -33,8 +34,9 @@ def run_text(
     loaded = load_rules(config.rule_dirs, TRANSFORMS.keys())
     if rules:
         loaded = tuple(rule for rule in loaded if rule.id in rules)
-    settings = Settings.build(config, loaded, fix=True, project=ProjectFacts(conftest_fixture_dirs=fixture_dirs))
     raw = source.encode("utf-8") if isinstance(source, str) else source
+    facts = dataclasses.replace(project.from_sources([(relpath, raw)]), conftest_fixture_dirs=fixture_dirs)
+    settings = Settings.build(config, loaded, fix=True, project=facts)
     return process_bytes(raw, relpath, phase, settings)
 
 

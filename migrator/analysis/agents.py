@@ -71,7 +71,7 @@ def scan_file(text: str, relpath: str) -> FileAgents:
             doc = (ast.get_docstring(node) or "").strip().split("\n", 1)[0].strip()
             classes.append((f"{module}.{node.name}", bases, doc))
     registrations = []
-    for function, call in _register_calls(tree):
+    for function, call in sorted(_register_calls(tree), key=lambda item: (item[1].lineno, item[1].col_offset)):
         if len(call.args) < 2 or not isinstance(call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
             continue
         target = call.args[1].func if isinstance(call.args[1], ast.Call) else call.args[1]
@@ -103,7 +103,8 @@ def resolve_agents(files: Iterable[FileAgents]) -> dict[str, AgentClass]:
                 return True
         return False
 
-    agents = {q for q in bases if is_agent(q) and q.rpartition(".")[2] != BASE_AGENT} | registered
+    # Registered classes count only when the tree defines them: precision over recall.
+    agents = {q for q in bases if is_agent(q) and q.rpartition(".")[2] != BASE_AGENT} | (registered & set(bases))
     return {q: AgentClass(q, names.get(q), docs.get(q, "")) for q in sorted(agents)}
 
 

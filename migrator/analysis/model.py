@@ -72,6 +72,12 @@ class ModuleModel:
     defined_functions: frozenset[str]
     blocks: dict[tuple[int, str], list[ast.stmt]] = dataclasses.field(default_factory=dict)
     receivers: Any = None
+    text: str = ""
+
+    def segment(self, node: ast.AST) -> str:
+        """The source text of a node, as written."""
+        found = ast.get_source_segment(self.text, node)
+        return found if found is not None else ast.unparse(node)
 
     def references_to(self, binding: Binding) -> list[Reference]:
         return [ref for ref in self.references if ref.binding is binding and ref.kind != "import"]

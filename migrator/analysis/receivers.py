@@ -30,14 +30,14 @@ class Receivers:
         self.assignments: dict[tuple, list[ast.stmt]] = {}
         self.references: list[Reference] = []
         self._legacy_lines: dict[tuple, set[int]] = {}
-        self._scopes: dict[tuple, Scope] = {}
+        self.scopes: dict[tuple, Scope] = {}
 
     @classmethod
     def find(
         cls, assignments: Sequence[_Candidate], calls: Sequence[_Candidate], index: LegacyIndex, columns: Columns
     ) -> Receivers:
         found = cls(index)
-        if not index.roles:
+        if not index.method_symbols:
             return found
         for candidate in assignments:
             found._note_assignment(candidate)
@@ -55,8 +55,10 @@ class Receivers:
             return None
         qualname, _ = resolve_expression(value.func, scope, line, self.index.exports)
         canonical = self.index.canonical.get(qualname) if qualname else None
-        if canonical in self.index.roles:
-            return self.index.roles[canonical]
+        if canonical is not None:
+            role = self.index.roles.get(canonical) or self.index.type_roles.get(canonical)
+            if role is not None:
+                return role
         func = value.func
         if isinstance(func, ast.Attribute):
             _, role = self.receiver_of(func.value, scope, line)
@@ -103,7 +105,7 @@ class Receivers:
                 self.created_by[id(call)] = key
             if key[0] == "local":
                 self._legacy_lines.setdefault(key, set()).add(node.lineno)
-                self._scopes[key] = scope
+                self.scopes[key] = scope
 
     def _target_key(self, target: ast.expr, scope: Scope) -> tuple[tuple | None, None]:
         if isinstance(target, ast.Name):
@@ -127,7 +129,7 @@ class Receivers:
                         key = ("local", id(function), arg.arg)
                         self.roles[key] = role
                         self._legacy_lines.setdefault(key, set()).add(arg.lineno)
-                        self._scopes[key] = function
+                        self.scopes[key] = function
                 function = function.parent.enclosing_function() if function.parent else None
 
     def _role_of_annotation(self, annotation: ast.expr | None, scope: Scope, line: int) -> str | None:
@@ -145,7 +147,7 @@ class Receivers:
     def _drop_ambiguous(self) -> None:
         """A local that is also bound to something else is not known to hold the legacy object."""
         for key, lines in self._legacy_lines.items():
-            bindings = self._scopes[key].bindings.get(key[2], ())
+            bindings = self.scopes[key].bindings.get(key[2], ())
             if any(b.line not in lines for b in bindings):
                 self.roles.pop(key, None)
 

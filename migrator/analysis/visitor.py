@@ -47,6 +47,7 @@ class _Analyzer:
         self.methods = index.methods
         self.method_calls: list[_Candidate] = []
         self.assignments: list[_Candidate] = []
+        self.call_parents: dict[int, ast.AST] = {}
 
     # -- traversal -----------------------------------------------------------------------
 
@@ -103,8 +104,10 @@ class _Analyzer:
             return
         if isinstance(node, ast.Attribute) and node.attr in self.index.symbols:
             self.candidates.append(_Candidate(node, scope, self.path, self.stmt, parent))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in self.methods:
-            self.method_calls.append(_Candidate(node, scope, self.path, self.stmt, parent))
+        elif isinstance(node, ast.Call):
+            self.call_parents[id(node)] = parent
+            if isinstance(node.func, ast.Attribute) and node.func.attr in self.methods:
+                self.method_calls.append(_Candidate(node, scope, self.path, self.stmt, parent))
         elif isinstance(node, ast.Lambda):
             self.visit_arguments_outside(node.args, scope)
             inner = Scope("lambda", node, scope)
@@ -239,6 +242,7 @@ def analyze_module(text: str, module_name: str, is_package: bool, index: LegacyI
         exported=_dunder_all(tree),
         blocks=analyzer.blocks,
         receivers=receivers,
+        text=text,
         defined_functions=frozenset(
             n.name for n in tree.body if isinstance(n, (*_FUNCTION_NODES, ast.ClassDef))
         ),
@@ -271,7 +275,7 @@ def _use_references(analyzer: _Analyzer, columns: Columns) -> Iterable[Reference
             stmt_path=candidate.path,
             stmt_line=candidate.stmt.lineno,
             binding=binding,
-            parent=parent if is_call else candidate.parent,
+            parent=analyzer.call_parents.get(id(parent)) if is_call else candidate.parent,
             stmt=candidate.stmt,
         )
 

@@ -36,7 +36,7 @@ def find_user_context(ref: Reference, ctx: PlanContext) -> ContextChoice | Manua
             f"called at {where}, at import time: a per-request factory needs a user context, which does "
             "not exist before a request; create the factory inside the function that handles the request"
         )
-    found = _context_in_scope(ref, function, ctx)
+    found = context_in_scope(ref, ctx)
     if found is not None:
         return ContextChoice(found)
     earlier = ctx.state.dominating_context(function, ref.stmt_path)
@@ -54,8 +54,9 @@ def find_user_context(ref: Reference, ctx: PlanContext) -> ContextChoice | Manua
     return Manual(_no_context_reason(ref, function, ctx))
 
 
-def _context_in_scope(ref: Reference, function: Scope, ctx: PlanContext) -> str | None:
-    """Step 1: a parameter typed UserExecutionContext, a local named like one, or self.user_context."""
+def context_in_scope(ref: Reference, ctx: PlanContext) -> str | None:
+    """Step 1: a parameter typed UserExecutionContext, a local named like one, or self.user_context
+    (set in the class, or inherited by an agent class from BaseAgent)."""
     for scope in ref.scope.chain():
         if scope.kind == "module":
             break
@@ -73,6 +74,8 @@ def _context_in_scope(ref: Reference, function: Scope, ctx: PlanContext) -> str 
             for name in ctx.config.context_names:
                 if name in owner.self_attrs:
                     return f"{self_name}.{name}"
+            if ctx.is_agent_class(owner):
+                return f"{self_name}.user_context"
     if ctx.phase == "2B" and ref.scope.visible_local(shapes.FIXTURE_NAME, ref.stmt_line) is not None:
         return shapes.FIXTURE_NAME
     return None

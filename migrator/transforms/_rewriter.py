@@ -19,6 +19,7 @@ from migrator.transforms.edits import (
     RemoveImport,
     ReplaceCall,
     ReplaceExpression,
+    ReplaceStatement,
 )
 
 
@@ -53,6 +54,7 @@ class _Rewriter(cst.CSTTransformer):
         for e in edits:
             if isinstance(e, InsertStatement):
                 self.inserts.setdefault(e.anchor, []).append(e.code)
+        self.statements = {e.anchor: e.code for e in edits if isinstance(e, ReplaceStatement)}
         self.params: dict[Pos, list[str]] = {}
         for e in edits:
             if isinstance(e, AddParameter):
@@ -73,6 +75,7 @@ class _Rewriter(cst.CSTTransformer):
             *(("call", p) for p in self.calls),
             *(("name", p) for p in self.names),
             *(("insert", p) for p in self.inserts),
+            *(("statement", p) for p in self.statements),
             *(("param", p) for p in self.params),
             *(("import", p) for p in self.removals),
         ]
@@ -94,7 +97,7 @@ class _Rewriter(cst.CSTTransformer):
             return updated
         self.done.add(("call", pos))
         if isinstance(edit, ReplaceExpression):
-            return cst.parse_expression(edit.code).with_changes(lpar=updated.lpar, rpar=updated.rpar)
+            return _keep_parentheses(cst.parse_expression(edit.code), updated)
         if edit.attribute_only and isinstance(updated.func, cst.Attribute):
             func: cst.BaseExpression = updated.func.with_changes(attr=cst.Name(edit.callee))
         else:
@@ -122,7 +125,7 @@ class _Rewriter(cst.CSTTransformer):
         if edit is None:
             return updated
         self.done.add(("name", pos))
-        return cst.parse_expression(edit.code).with_changes(lpar=updated.lpar, rpar=updated.rpar)
+        return _keep_parentheses(cst.parse_expression(edit.code), updated)
 
     # -- definitions and imports ---------------------------------------------------------
 
@@ -181,13 +184,11 @@ class _Rewriter(cst.CSTTransformer):
     def leave_SimpleStatementSuite(
         self, original: cst.SimpleStatementSuite, updated: cst.SimpleStatementSuite
     ) -> cst.BaseSuite:
-        anchors = self._pending_inserts(original)
-        if not anchors:
+        if not self._pending_inserts(original) and not self._pending_statements(original):
             return updated
-        line = cst.SimpleStatementLine(body=updated.body)
-        inserted = [self._parse(code) for a in anchors for code in _unique(self.inserts[a])]
-        self.done.update(("insert", a) for a in anchors)
-        return cst.IndentedBlock(body=[*inserted, line], header=updated.trailing_whitespace)
+        # An edit inside a one-line block (`def f(): return x`): give the block lines of its own.
+        body = _drop_empty(self._rebuild(original, cst.SimpleStatementLine(body=updated.body)), self.emptied)
+        return cst.IndentedBlock(body=body or [cst.SimpleStatementLine(body=[cst.Pass()])], header=updated.trailing_whitespace)
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         body = self._with_inserts(original.body, updated.body, keep_emptied=bool(self.imports))
@@ -207,15 +208,44 @@ class _Rewriter(cst.CSTTransformer):
     ) -> list:
         body: list = []
         for before, after in zip(original, updated):
-            anchors = self._pending_inserts(before)
-            if anchors:
-                inserted = [self._parse(code) for a in anchors for code in _unique(self.inserts[a])]
-                self.done.update(("insert", a) for a in anchors)
-                inserted[0] = inserted[0].with_changes(leading_lines=after.leading_lines)
-                after = after.with_changes(leading_lines=())
-                body.extend(inserted)
-            body.append(after)
+            body.extend(self._rebuild(before, after))
         return body if keep_emptied else _drop_empty(body, self.emptied)
+
+    def _rebuild(self, original: cst.CSTNode, updated: cst.CSTNode) -> list:
+        """One statement after its own replacement and the insertions before it."""
+        statements = self._replace_statement(original, updated)
+        anchors = self._pending_inserts(original)
+        if anchors:
+            inserted = [self._parse(code) for a in anchors for code in _unique(self.inserts[a])]
+            self.done.update(("insert", a) for a in anchors)
+            inserted[0] = inserted[0].with_changes(leading_lines=statements[0].leading_lines)
+            statements[0] = statements[0].with_changes(leading_lines=())
+            if id(updated) in self.emptied:
+                self.emptied.add(id(statements[0]))
+            statements = [*inserted, *statements]
+        return statements
+
+    def _replace_statement(self, original: cst.CSTNode, updated: cst.CSTNode) -> list:
+        anchors = self._pending_statements(original)
+        if not anchors:
+            return [updated]
+        self.done.update(("statement", a) for a in anchors)
+        inside = [a for a in (*self.calls, *self.names, *self.params, *self.removals) if self._contains(original, a)]
+        if inside:
+            raise RewriteError(
+                f"conflicting edits: line {anchors[0].line} is replaced whole, but another fix edits inside it"
+            )
+        code = self.statements[anchors[0]]
+        if not code.strip():
+            placeholder = cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=updated.leading_lines)
+            self.emptied.add(id(placeholder))
+            return [placeholder]
+        new = list(cst.parse_module(code).body)
+        new[0] = new[0].with_changes(leading_lines=updated.leading_lines)
+        return new
+
+    def _pending_statements(self, node: cst.CSTNode) -> list[Pos]:
+        return [a for a in self.statements if ("statement", a) not in self.done and self._contains(node, a)]
 
     def _pending_inserts(self, node: cst.CSTNode) -> list[Pos]:
         return [a for a in self.inserts if ("insert", a) not in self.done and self._contains(node, a)]
@@ -229,6 +259,13 @@ class _Rewriter(cst.CSTTransformer):
     @staticmethod
     def _parse(code: str) -> cst.BaseStatement:
         return cst.parse_statement(code)
+
+
+def _keep_parentheses(new: cst.BaseExpression, old: cst.BaseExpression) -> cst.BaseExpression:
+    """The old expression's own parentheses, if it had any; else the new one's."""
+    if old.lpar:
+        return new.with_changes(lpar=old.lpar, rpar=old.rpar)
+    return new
 
 
 def _on_call(edit: Edit) -> bool:

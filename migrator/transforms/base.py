@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ class PlanState:
 
     context_statements: list[tuple[Scope, tuple[StmtSlot, ...], str]] = dataclasses.field(default_factory=list)
     plans: dict[int, Plan] = dataclasses.field(default_factory=dict)
+    cache: dict[str, dict] = dataclasses.field(default_factory=dict)
 
     def dominating_context(self, function: Scope, path: tuple[StmtSlot, ...]) -> str | None:
         """The name of a context statement planned earlier that runs before `path` in `function`."""
@@ -44,6 +46,16 @@ class PlanContext:
     relpath: str
     conftest_has_fixture: bool
     state: PlanState = dataclasses.field(default_factory=PlanState)
+    project: Any = None
+
+    def is_agent_class(self, cls: Scope | None) -> bool:
+        """Whether a class scope defines an agent: a BaseAgent subclass or a registered class."""
+        if cls is None or cls.kind != "class":
+            return False
+        if any(ast.unparse(base).rpartition(".")[2] == "BaseAgent" for base in cls.node.bases):
+            return True
+        qualname = f"{self.model.module_name}.{cls.name}"
+        return self.project is not None and qualname in self.project.agent_classes
 
     @property
     def indent_unit(self) -> str:

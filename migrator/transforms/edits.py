@@ -26,15 +26,28 @@ class ReplaceCall:
 
 @dataclasses.dataclass(frozen=True)
 class ReplaceExpression:
-    """Replace the expression whose name token is at `anchor` (a call or a bare name) by `code`."""
+    """Replace the expression whose name token is at `anchor` by `code`: the whole call when
+    `call` (the token is its callee's name), else the name or attribute itself."""
+
+    anchor: Pos
+    code: str
+    call: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class InsertStatement:
+    """Insert `code` before the statement that holds `anchor`, in its innermost block."""
 
     anchor: Pos
     code: str
 
 
 @dataclasses.dataclass(frozen=True)
-class InsertStatement:
-    """Insert `code` before the statement that holds `anchor`, in its innermost block."""
+class ReplaceStatement:
+    """Replace the statement that holds `anchor` (innermost block) by `code`; empty code deletes it.
+
+    `code` holds whole statements at indentation zero; the rewriter indents them.
+    """
 
     anchor: Pos
     code: str
@@ -76,7 +89,7 @@ class RemoveImport:
     replacement: str | None = None
 
 
-Edit = ReplaceCall | ReplaceExpression | InsertStatement | AddParameter | AddModuleCode | AddImport | RemoveImport
+Edit = ReplaceCall | ReplaceExpression | InsertStatement | ReplaceStatement | AddParameter | AddModuleCode | AddImport | RemoveImport
 
 
 @dataclasses.dataclass(frozen=True)
