@@ -11,7 +11,7 @@ import pathspec
 
 from migrator.exit_codes import UsageError
 
-SOURCE_SUFFIXES = (".py",)
+SOURCE_SUFFIXES = (".py", ".md")
 ALWAYS_EXCLUDED_DIRS = frozenset(
     {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".migrator", ".tox", ".nox"}
 )

@@ -11,10 +11,11 @@ import migrator.transforms as transforms
 from migrator.analysis.agents import module_name_of
 from migrator._frozen import FrozenDict
 from migrator.analysis.legacy import LegacyIndex
-from migrator.analysis.model import ModuleModel, Reference
+from migrator.analysis.model import ModuleModel, Pos, Reference
 from migrator.config import Config
 from migrator.matching import build_index
 from migrator.discovery import SourceFile
+from migrator.markdown import python_fences, replace_fences
 from migrator.phases import PhaseMap
 from migrator.project import ProjectFacts
 from migrator.results import FileResult, Finding, RunResult, Status
@@ -72,37 +73,113 @@ def _process(source: SourceFile, phase: str, settings: Settings) -> FileResult:
 
 def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> FileResult:
     """Find (and with `settings.fix`, rewrite) the deprecated uses in one file's bytes."""
-    source = SourceFile(Path(relpath), relpath)
     rules = [rule for rule in settings.rules if phase in rule.phases]
     if not rules or not any(needle in raw for needle in settings.index.needles()):
-        return FileResult(source.relpath, phase, Status.UNCHANGED)
+        return FileResult(relpath, phase, Status.UNCHANGED)
     try:
         decoded = SourceText.decode(raw)
-        model = _analyze(decoded.text, source.relpath, settings.index)
     except DecodeError as error:
-        return FileResult(source.relpath, phase, Status.FAILED, message=f"cannot decode: {error}")
+        return FileResult(relpath, phase, Status.FAILED, message=f"cannot decode: {error}")
+    if relpath.endswith(".md"):
+        return _process_markdown(raw, decoded, relpath, phase, rules, settings)
+    try:
+        outcome = _run_text(decoded.text, relpath, phase, rules, settings)
     except SyntaxError as error:
-        return FileResult(source.relpath, phase, Status.FAILED, message=f"cannot parse: {_syntax_message(error)}")
+        return FileResult(relpath, phase, Status.FAILED, message=f"cannot parse: {_syntax_message(error)}")
+    if outcome.rejected:
+        return FileResult(relpath, phase, Status.FAILED, outcome.findings, message=outcome.rejected)
+    return _result(raw, decoded, relpath, phase, outcome.findings, outcome.new_text, settings.want_diff)
+
+
+@dataclasses.dataclass(frozen=True)
+class _TextOutcome:
+    findings: tuple[Finding, ...]
+    new_text: str | None = None
+    rejected: str | None = None
+
+
+def _run_text(
+    text: str, relpath: str, phase: str, rules: Sequence[Rule], settings: Settings, *, snippet_at: Pos | None = None
+) -> _TextOutcome:
+    """Analyse, plan and (with fixes on) rewrite one piece of Python source.
+
+    `snippet_at` marks a Markdown fence: where its code starts in the document, so findings
+    carry the document's own positions, and deprecated names used without an import count.
+    """
+    model = _analyze(text, relpath, settings.index, snippet=snippet_at is not None)
     ctx = PlanContext(
         model=model,
         config=settings.config,
         phase=phase,
-        relpath=source.relpath,
-        conftest_has_fixture=settings.project.conftest_defines_fixture(source.relpath),
+        relpath=relpath,
+        conftest_has_fixture=settings.project.conftest_defines_fixture(relpath),
         project=settings.project,
     )
     planned = _plan(model, rules, ctx, settings.rule_symbols)
-    findings = tuple(_finding(ref, rule, plan, source.relpath, phase) for ref, rule, plan in planned)
+    offset = snippet_at or Pos(1, 0)
+    findings = tuple(_finding(ref, rule, plan, relpath, phase, offset) for ref, rule, plan in planned)
     edits = [edit for _, _, plan in planned if isinstance(plan, Fix) for edit in plan.edits]
     if not settings.fix or not edits:
-        return FileResult(source.relpath, phase, Status.UNCHANGED, findings)
-    return _rewrite(source, phase, raw, decoded, edits, findings, settings.want_diff)
+        return _TextOutcome(findings)
+    import libcst
+
+    from migrator.transforms._rewriter import RewriteError, rewrite
+
+    try:
+        new_text = rewrite(text, edits)
+        libcst.parse_module(new_text)
+        compile(new_text, relpath, "exec", dont_inherit=True)
+    except (RewriteError, libcst.ParserSyntaxError, SyntaxError, ValueError) as error:
+        return _TextOutcome(findings, rejected=f"rewrite rejected, file left unchanged: {type(error).__name__}: {error}")
+    return _TextOutcome(findings, new_text)
 
 
-def _analyze(text: str, relpath: str, index: LegacyIndex) -> ModuleModel:
+def _process_markdown(
+    raw: bytes, decoded: SourceText, relpath: str, phase: str, rules: Sequence[Rule], settings: Settings
+) -> FileResult:
+    """Each Python fence is checked (and rewritten) on its own; a fence that does not parse is reported."""
+    needles = settings.index.needles()
+    findings: list[Finding] = []
+    problems: list[str] = []
+    replacements: dict[int, str] = {}
+    for fence in python_fences(decoded.text):
+        if not any(needle.decode() in fence.code for needle in needles):
+            continue
+        where = Pos(fence.first_line, len(fence.indent))
+        try:
+            outcome = _run_text(fence.code, relpath, phase, rules, settings, snippet_at=where)
+        except SyntaxError as error:
+            problems.append(f"the Python fence at line {fence.first_line - 1} does not parse, left as it is: {_syntax_message(error, fence.first_line - 1)}")
+            continue
+        findings.extend(outcome.findings)
+        if outcome.rejected:
+            problems.append(f"the Python fence at line {fence.first_line - 1}: {outcome.rejected}")
+        elif outcome.new_text is not None and outcome.new_text != fence.code:
+            replacements[fence.start] = outcome.new_text
+    new_text = replace_fences(decoded.text, replacements) if replacements else None
+    result = _result(raw, decoded, relpath, phase, tuple(findings), new_text, settings.want_diff)
+    return dataclasses.replace(result, problems=tuple(problems))
+
+
+def _result(
+    raw: bytes, decoded: SourceText, relpath: str, phase: str, findings: tuple[Finding, ...], new_text: str | None, want_diff: bool
+) -> FileResult:
+    if new_text is None:
+        return FileResult(relpath, phase, Status.UNCHANGED, findings)
+    try:
+        new_bytes = decoded.encode(new_text)
+    except UnicodeEncodeError as error:
+        return FileResult(relpath, phase, Status.FAILED, findings, message=f"rewrite rejected: cannot encode: {error}")
+    if new_bytes == raw:
+        return FileResult(relpath, phase, Status.UNCHANGED, findings)
+    diff = _unified_diff(relpath, decoded.text, new_text) if want_diff else None
+    return FileResult(relpath, phase, Status.CHANGED, findings, original=raw, rewritten=new_bytes, diff=diff)
+
+
+def _analyze(text: str, relpath: str, index: LegacyIndex, snippet: bool = False) -> ModuleModel:
     from migrator.analysis.visitor import analyze_module
 
-    return analyze_module(text, module_name_of(relpath), relpath.endswith("__init__.py"), index)
+    return analyze_module(text, module_name_of(relpath), relpath.endswith("__init__.py"), index, snippet=snippet)
 
 
 def _plan(
@@ -132,40 +209,14 @@ def _plan(
     return planned
 
 
-def _rewrite(
-    source: SourceFile,
-    phase: str,
-    raw: bytes,
-    decoded: SourceText,
-    edits: list,
-    findings: tuple[Finding, ...],
-    want_diff: bool,
-) -> FileResult:
-    import libcst
-
-    from migrator.transforms._rewriter import RewriteError, rewrite
-
-    try:
-        new_text = rewrite(decoded.text, edits)
-        libcst.parse_module(new_text)
-        new_bytes = decoded.encode(new_text)
-        compile(new_bytes, source.relpath, "exec", dont_inherit=True)
-    except (RewriteError, libcst.ParserSyntaxError, SyntaxError, ValueError, UnicodeEncodeError) as error:
-        message = f"rewrite rejected, file left unchanged: {type(error).__name__}: {error}"
-        return FileResult(source.relpath, phase, Status.FAILED, findings, message=message)
-    if new_bytes == raw:
-        return FileResult(source.relpath, phase, Status.UNCHANGED, findings)
-    diff = _unified_diff(source.relpath, decoded.text, new_text) if want_diff else None
-    return FileResult(source.relpath, phase, Status.CHANGED, findings, original=raw, rewritten=new_bytes, diff=diff)
-
-
-def _finding(ref: Reference, rule: Rule, plan: Plan, relpath: str, phase: str) -> Finding:
+def _finding(ref: Reference, rule: Rule, plan: Plan, relpath: str, phase: str, offset: Pos) -> Finding:
+    start, end = ref.span.start, ref.span.end
     return Finding(
         path=relpath,
-        line=ref.span.start.line,
-        column=ref.span.start.col + 1,
-        end_line=ref.span.end.line,
-        end_column=ref.span.end.col + 1,
+        line=start.line + offset.line - 1,
+        column=start.col + 1 + offset.col,
+        end_line=end.line + offset.line - 1,
+        end_column=end.col + 1 + offset.col,
         rule=rule.id,
         phase=phase,
         message=rule.message,
@@ -181,8 +232,8 @@ def _unified_diff(relpath: str, before: str, after: str) -> str:
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
-def _syntax_message(error: SyntaxError) -> str:
-    return f"line {error.lineno}: {error.msg}" if error.lineno else str(error.msg)
+def _syntax_message(error: SyntaxError, line_offset: int = 0) -> str:
+    return f"line {error.lineno + line_offset}: {error.msg}" if error.lineno else str(error.msg)
 
 
 def phase_files(files: Iterable[SourceFile], phase_map: PhaseMap, wanted: frozenset[str]) -> list[tuple[SourceFile, str]]:

@@ -57,6 +57,15 @@ class FileResult:
     original: bytes | None = None
     rewritten: bytes | None = None
     diff: str | None = None
+    problems: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class FileError:
+    """A file, or a part of one, that could not be checked or rewritten."""
+
+    path: str
+    message: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,8 +79,13 @@ class RunResult:
         return sorted(f for result in self.files for f in result.findings)
 
     @property
-    def errors(self) -> list[FileResult]:
-        return [r for r in self.files if r.status is Status.FAILED]
+    def errors(self) -> list[FileError]:
+        found = []
+        for result in self.files:
+            if result.status is Status.FAILED:
+                found.append(FileError(result.path, result.message or "failed"))
+            found.extend(FileError(result.path, problem) for problem in result.problems)
+        return found
 
     @property
     def changed(self) -> list[FileResult]:

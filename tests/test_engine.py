@@ -46,7 +46,7 @@ def test_internal_error_in_one_file_is_an_outcome(monkeypatch, tmp_path):
 
     path = tmp_path / "x.py"
     path.write_text(HEADER)
-    monkeypatch.setattr(engine, "_analyze", lambda *a: 1 / 0)
+    monkeypatch.setattr(engine, "_analyze", lambda *a, **k: 1 / 0)
     settings = engine.Settings.build(make_config(), load_rules((), TRANSFORMS.keys()))
     result = engine.process_file(SourceFile(path, "x.py"), "2A", settings)
     assert result.status is Status.FAILED and "ZeroDivisionError" in result.message

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from migrator.analysis.agents import absolute_module
 from migrator.analysis.legacy import LegacyIndex
@@ -51,8 +51,9 @@ class _Analyzer:
 
     # -- traversal -----------------------------------------------------------------------
 
-    def run(self, tree: ast.Module) -> Scope:
+    def run(self, tree: ast.Module, implicit: Sequence[str] = ()) -> Scope:
         module = Scope("module", tree, None)
+        module.stars.extend((name, 0) for name in implicit)
         self.visit_block(tree, "body", tree.body, module)
         return module
 
@@ -219,11 +220,17 @@ class _Analyzer:
         return resolve_expression(node, scope, line, self.index.exports)
 
 
-def analyze_module(text: str, module_name: str, is_package: bool, index: LegacyIndex) -> ModuleModel:
-    """Parse `text` with `ast` and find every use of the deprecated names in `index`."""
+def analyze_module(
+    text: str, module_name: str, is_package: bool, index: LegacyIndex, *, snippet: bool = False
+) -> ModuleModel:
+    """Parse `text` with `ast` and find every use of the deprecated names in `index`.
+
+    A `snippet` (a code fence in documentation) often omits its imports: there the deprecated
+    names count even when nothing imports them.
+    """
     tree = ast.parse(text)
     analyzer = _Analyzer(text, module_name, is_package, index)
-    module_scope = analyzer.run(tree)
+    module_scope = analyzer.run(tree, implicit=sorted(index.defining_modules) if snippet else ())
     positions = Columns(analyzer.lines)
     references = [
         *_import_references(analyzer, positions),

@@ -1,0 +1,79 @@
+"""Python code fences in Markdown: found with their positions, rewritten in place.
+
+Only the fence's code changes; every other byte of the document stays as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\r\n]*)$")
+_PYTHON_INFO = frozenset({"python", "py", "python3", "pycon3", "py3"})
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Fence:
+    """A Python fence: its code (indentation removed) and where that code starts in the file."""
+
+    first_line: int  # 1-based line of the first code line
+    indent: str
+    code: str
+    start: int  # index of the first code line in the document's lines
+    end: int  # index just past the last code line
+
+
+def split_lines(text: str) -> list[str]:
+    """The document's lines, each with its own line ending."""
+    return _LINE.findall(text)
+
+
+def python_fences(text: str) -> list[Fence]:
+    """Every closed ```python fence (also ~~~, py, python3), in document order."""
+    lines = split_lines(text)
+    fences = []
+    index = 0
+    while index < len(lines):
+        opened = _OPEN.match(lines[index].rstrip("\r\n"))
+        if opened is None:
+            index += 1
+            continue
+        fence, indent = opened["fence"], opened["indent"]
+        language = opened["info"].split()[0].lower() if opened["info"].strip() else ""
+        if fence[0] == "`" and "`" in opened["info"]:
+            index += 1
+            continue
+        closing = _closing(lines, index + 1, fence)
+        if closing is None:
+            break
+        if language in _PYTHON_INFO:
+            body = [_dedent(line, indent) for line in lines[index + 1 : closing]]
+            fences.append(Fence(index + 2, indent, "".join(body), index + 1, closing))
+        index = closing + 1
+    return fences
+
+
+def replace_fences(text: str, replacements: dict[int, str]) -> str:
+    """`text` with the code of the fences at the given `start` indexes replaced."""
+    lines = split_lines(text)
+    fences = {fence.start: fence for fence in python_fences(text)}
+    for start in sorted(replacements, reverse=True):
+        fence = fences[start]
+        code = replacements[start]
+        new_lines = [fence.indent + line if line.strip() else line for line in split_lines(code)]
+        lines[fence.start : fence.end] = new_lines
+    return "".join(lines)
+
+
+def _closing(lines: list[str], start: int, fence: str) -> int | None:
+    for index in range(start, len(lines)):
+        stripped = lines[index].rstrip("\r\n")
+        candidate = stripped.lstrip(" ")
+        if len(stripped) - len(candidate) <= 3 and candidate.startswith(fence) and not candidate.strip(fence[0]).strip():
+            return index
+    return None
+
+
+def _dedent(line: str, indent: str) -> str:
+    return line[len(indent) :] if indent and line.startswith(indent) else line.lstrip(" ") if indent else line
