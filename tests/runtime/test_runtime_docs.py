@@ -13,17 +13,19 @@ import pytest
 import migrator.runtime
 
 REPO_ROOT = Path(migrator.runtime.__file__).parent.parent.parent
-DOC = REPO_ROOT / "docs" / "runtime.md"
+DOCS = (REPO_ROOT / "docs" / "runtime.md", REPO_ROOT / "README.md")
 FENCE = re.compile(r"^```python\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 
 
 def python_blocks() -> list[tuple[str, str]]:
-    """Return (heading, code) for each python fence, named by the section it is in."""
-    text = DOC.read_text()
+    """Return (heading, code) for each python fence of the runtime docs and the README."""
     blocks = []
-    for match in FENCE.finditer(text):
-        headings = re.findall(r"^## (.+)$", text[:match.start()], re.MULTILINE)
-        blocks.append((headings[-1] if headings else "intro", match.group(1)))
+    for doc in DOCS:
+        text = doc.read_text()
+        for match in FENCE.finditer(text):
+            headings = re.findall(r"^## (.+)$", text[:match.start()], re.MULTILINE)
+            heading = headings[-1] if headings else "intro"
+            blocks.append((heading if doc.name == "runtime.md" else f"README: {heading}", match.group(1)))
     return blocks
 
 
@@ -34,6 +36,7 @@ def test_handling_a_request_section_has_a_runnable_handler() -> None:
     sections = [heading for heading, _ in BLOCKS]
     assert "Handling a request" in sections
     handler = dict(BLOCKS)["Handling a request"]
+    assert dict(BLOCKS)["README: The runtime"] == handler
     assert "async def handle_user_request(" in handler
     assert "factory.user_execution_scope(" in handler
 
