@@ -120,3 +120,37 @@ async def handle(user_context):
     after = result.rewritten.decode()
     assert "registry = get_singleton_registry()" in after
     assert "create_agent_instance_factory(user_context).create_agent_instance(" in after
+
+
+def test_configured_getter_names_are_matched():
+    from tests.helpers import make_config
+
+    config = make_config(
+        {
+            "legacy": {"current_session": "app.db", "shared_registry": "app.registry"},
+            "getters": {"db_session": ["current_session"], "registry": ["shared_registry"]},
+        }
+    )
+    source = """\
+from app.db import current_session
+from app.registry import shared_registry
+
+
+async def handle(user_context):
+    db = current_session()
+    return db, shared_registry().get("triage")
+"""
+    after = run_text(source, config=config).rewritten.decode()
+    assert "db = user_context.db_session" in after
+    assert 'create_agent_instance("triage", user_context)' in after
+    assert "current_session" not in after and "shared_registry" not in after
+
+
+def test_a_getter_missing_from_the_legacy_table_is_a_config_error():
+    import pytest
+
+    from migrator.exit_codes import UsageError
+    from tests.helpers import make_config
+
+    with pytest.raises(UsageError, match="getters.db_session"):
+        make_config({"getters": {"db_session": ["nowhere_defined"]}})
