@@ -141,7 +141,7 @@ def _parse_getters(raw: Any, where: str, legacy: Mapping[str, str]) -> Mapping[s
     if not isinstance(raw, dict):
         raise UsageError(f"{where}: key 'getters' expects a table of role = [getter names]")
     getters = dict(DEFAULT_GETTERS)
-    for role, names in raw.items():
+    for role in raw:
         if role not in DEFAULT_GETTERS:
             raise UsageError(
                 f"{where}: key 'getters.{role}' names an unknown role; expected one of {', '.join(DEFAULT_GETTERS)}"

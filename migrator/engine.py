@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 
 import migrator.transforms as transforms
 from migrator.analysis.agents import module_name_of

@@ -73,14 +73,14 @@ async def handle(user_context, run_id, message):
     assert sorted({f.rule for f in result.findings}) == ["MIG001", "MIG002", "MIG005", "MIG006", "MIG007", "MIG009"]
     assert all(f.fixable for f in result.findings)
     after = result.rewritten.decode()
-    assert after == f"""\
+    assert after == """\
 from netra_backend.app.agents.supervisor.agent_instance_factory import create_agent_instance_factory
 
 
 async def handle(user_context, run_id, message):
     factory = create_agent_instance_factory(user_context)
     agent = await create_agent_instance_factory(user_context).create_agent_instance("triage", user_context)
-    await user_context.websocket_emitter.notify_agent_started("triage", {{}})
+    await user_context.websocket_emitter.notify_agent_started("triage", {})
     db = user_context.db_session
     return factory, agent, db
 """

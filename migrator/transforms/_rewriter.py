@@ -207,7 +207,7 @@ class _Rewriter(cst.CSTTransformer):
         self, original: Sequence[cst.CSTNode], updated: Sequence[cst.CSTNode], keep_emptied: bool = False
     ) -> list:
         body: list = []
-        for before, after in zip(original, updated):
+        for before, after in zip(original, updated, strict=True):
             body.extend(self._rebuild(before, after))
         return body if keep_emptied else _drop_empty(body, self.emptied)
 
