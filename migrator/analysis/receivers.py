@@ -17,7 +17,8 @@ from migrator.analysis.scopes import Scope, resolve_expression
 
 if TYPE_CHECKING:
     from migrator.analysis.legacy import LegacyIndex
-    from migrator.analysis.visitor import Columns, _Candidate
+    from migrator.analysis.positions import Columns
+    from migrator.analysis.visitor import _Candidate
 
 
 class Receivers:

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from migrator.analysis.agents import absolute_module
 from migrator.analysis.legacy import LegacyIndex
-from migrator.analysis.model import ModuleModel, Pos, Reference, Span, StmtSlot
+from migrator.analysis.model import ModuleModel, StmtSlot
+from migrator.analysis.positions import Columns
 from migrator.analysis.receivers import Receivers
+from migrator.analysis.references import (
+    definition_references,
+    import_references,
+    use_references,
+)
 from migrator.analysis.scopes import Binding, Scope, resolve_expression
 
 _AS_NAME = re.compile(r"\bas\s+([A-Za-z_]\w*)")
@@ -233,9 +239,9 @@ def analyze_module(
     module_scope = analyzer.run(tree, implicit=sorted(index.defining_modules) if snippet else ())
     positions = Columns(analyzer.lines)
     references = [
-        *_import_references(analyzer, positions),
-        *_definition_references(analyzer, positions),
-        *_use_references(analyzer, positions),
+        *import_references(analyzer, positions),
+        *definition_references(analyzer, positions),
+        *use_references(analyzer, positions),
     ]
     receivers = Receivers.find(analyzer.assignments, analyzer.method_calls, analyzer.index, positions)
     references.extend(receivers.references)
@@ -256,84 +262,6 @@ def analyze_module(
     )
 
 
-def _use_references(analyzer: _Analyzer, columns: Columns) -> Iterable[Reference]:
-    for candidate in analyzer.candidates:
-        node = candidate.node
-        qualname, binding = analyzer.resolve(node, candidate.scope, node.lineno)
-        canonical = analyzer.index.canonical.get(qualname) if qualname else None
-        if canonical is None or binding is None:
-            continue
-        parent = candidate.parent
-        is_call = isinstance(parent, ast.Call) and parent.func is node
-        target = parent if is_call else node
-        if isinstance(node, ast.Attribute):
-            anchor = columns.pos(node.end_lineno, node.end_col_offset)
-            anchor = Pos(anchor.line, anchor.col - len(node.attr))
-        else:
-            anchor = columns.pos(node.lineno, node.col_offset)
-        yield Reference(
-            qualname=canonical,
-            symbol=canonical.rpartition(".")[2],
-            kind="call" if is_call else "reference",
-            node=target,
-            span=columns.span(target),
-            anchor=anchor,
-            scope=candidate.scope,
-            stmt_path=candidate.path,
-            stmt_line=candidate.stmt.lineno,
-            binding=binding,
-            parent=analyzer.call_parents.get(id(parent)) if is_call else candidate.parent,
-            stmt=candidate.stmt,
-        )
-
-
-def _import_references(analyzer: _Analyzer, columns: Columns) -> Iterable[Reference]:
-    for node, alias, scope, path in analyzer.imports:  # noqa: B007
-        qualname = analyzer.index.canonical[f"{analyzer.absolute_module(node)}.{alias.name}"]
-        binding = next(
-            b for b in scope.bindings[alias.asname or alias.name] if b.alias is alias
-        )
-        yield Reference(
-            qualname=qualname,
-            symbol=alias.name,
-            kind="import",
-            node=node,
-            span=columns.span(alias),
-            anchor=columns.pos(node.lineno, node.col_offset),
-            scope=scope,
-            stmt_path=path,
-            stmt_line=node.lineno,
-            binding=binding,
-            stmt=node,
-        )
-
-
-def _definition_references(analyzer: _Analyzer, columns: Columns) -> Iterable[Reference]:
-    for node, scope, path in analyzer.definitions:
-        binding = scope.bindings[node.name][-1]
-        pos = name_position(node, analyzer.lines)
-        yield Reference(
-            qualname=binding.target or node.name,
-            symbol=node.name,
-            kind="definition",
-            node=node,
-            span=Span(pos, Pos(node.lineno, pos.col + len(node.name))),
-            anchor=pos,
-            scope=scope,
-            stmt_path=path,
-            stmt_line=node.lineno,
-            binding=binding,
-            stmt=node,
-        )
-
-
-def name_position(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: list[str]) -> Pos:
-    """Where the name of a `def` or `class` statement stands."""
-    line_text = lines[node.lineno - 1]
-    keyword = "class" if isinstance(node, ast.ClassDef) else "def"
-    return Pos(node.lineno, max(line_text.find(node.name, line_text.find(keyword)), 0))
-
-
 def _dunder_all(tree: ast.Module) -> frozenset[str]:
     names: set[str] = set()
     for stmt in tree.body:
@@ -344,25 +272,3 @@ def _dunder_all(tree: ast.Module) -> frozenset[str]:
                     if isinstance(element, ast.Constant) and isinstance(element.value, str):
                         names.add(element.value)
     return frozenset(names)
-
-
-class Columns:
-    """Turns `ast`'s UTF-8 byte offsets into character columns."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-
-    def col(self, line: int, byte_col: int) -> int:
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        if text.isascii():
-            return byte_col
-        return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
-
-    def pos(self, line: int, byte_col: int) -> Pos:
-        return Pos(line, self.col(line, byte_col))
-
-    def span(self, node: ast.AST) -> Span:
-        return Span(
-            self.pos(node.lineno, node.col_offset),
-            self.pos(node.end_lineno or node.lineno, node.end_col_offset or node.col_offset),
-        )

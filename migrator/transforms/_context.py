@@ -8,7 +8,7 @@ import re
 
 from migrator.analysis.model import Reference
 from migrator.analysis.scopes import Scope
-from migrator.analysis.visitor import name_position
+from migrator.analysis.positions import name_position
 from migrator.transforms import _test_shapes as shapes
 from migrator.transforms._imports import import_edits
 from migrator.transforms.base import PlanContext

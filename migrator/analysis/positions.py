@@ -1,0 +1,36 @@
+"""Positions: `ast`'s UTF-8 byte offsets turned into the character columns LibCST uses."""
+
+from __future__ import annotations
+
+import ast
+
+from migrator.analysis.model import Pos, Span
+
+
+class Columns:
+    """Turns `ast`'s UTF-8 byte offsets into character columns."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def col(self, line: int, byte_col: int) -> int:
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        if text.isascii():
+            return byte_col
+        return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+
+    def pos(self, line: int, byte_col: int) -> Pos:
+        return Pos(line, self.col(line, byte_col))
+
+    def span(self, node: ast.AST) -> Span:
+        return Span(
+            self.pos(node.lineno, node.col_offset),
+            self.pos(node.end_lineno or node.lineno, node.end_col_offset or node.col_offset),
+        )
+
+
+def name_position(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: list[str]) -> Pos:
+    """Where the name of a `def` or `class` statement stands."""
+    line_text = lines[node.lineno - 1]
+    keyword = "class" if isinstance(node, ast.ClassDef) else "def"
+    return Pos(node.lineno, max(line_text.find(node.name, line_text.find(keyword)), 0))
