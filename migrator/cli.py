@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from migrator.exit_codes import ExitCode, UsageError
+from migrator.progress import ProgressBar
 from migrator.report import render_github, render_json, render_sarif
 from migrator.report.table import print_counts, print_errors, print_findings
 from migrator.results import RunResult, Status
@@ -43,6 +44,7 @@ class ApplyFormat(str, enum.Enum):
 PathsArg = typer.Argument(None, help="Files or folders to work on (default: the current folder).")
 PhaseOpt = typer.Option(None, "--phase", "-p", help="Phase id (2A), alias (production) or all; repeatable.")
 JobsOpt = typer.Option(0, "--jobs", "-j", help="Worker processes (0: one per core).", min=0)
+NoCacheOpt = typer.Option(False, "--no-cache", help="Neither read nor update the result cache in .migrator/cache.")
 
 
 def _out() -> Console:
@@ -102,11 +104,12 @@ def scan(
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
     jobs: int = JobsOpt,
-    no_cache: bool = typer.Option(False, "--no-cache", help="Ignore and do not update the result cache."),
+    no_cache: bool = NoCacheOpt,
 ) -> None:
     """Count every deprecated use, by phase, rule and file."""
     session = Session.open(paths or [], phase or [])
-    result = session.run(jobs=jobs)
+    with ProgressBar("scanning") as progress:
+        result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
     _report(result, session, format, output, findings_list=False)
     _status_line(result)
     raise typer.Exit(exit_code("scan", result))
@@ -118,10 +121,13 @@ def check(
     phase: Optional[list[str]] = PhaseOpt,
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f"),
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="A JSON report of findings to tolerate."),
+    jobs: int = JobsOpt,
+    no_cache: bool = NoCacheOpt,
 ) -> None:
     """Fail (exit 1) while deprecated uses remain; the CI gate."""
     session = Session.open(paths or [], phase or [])
-    result = session.run()
+    with ProgressBar("checking") as progress:
+        result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
     left = None
     if baseline is not None:
         result, left = _apply_baseline(result, baseline)
@@ -161,7 +167,8 @@ def apply(
 ) -> None:
     """Rewrite the files of one phase, journaled so that `rollback` can undo it."""
     session = Session.open(paths or [], [phase], rule or [])
-    result = session.run(fix=True, want_diff=diff, jobs=jobs)
+    with ProgressBar("rewriting") as progress:
+        result = session.run(fix=True, want_diff=diff, jobs=jobs, progress=progress)
     run_id = None
     if not dry_run:
         result, run_id = write_changes(session.config.root, result, [phase], allow_dirty)

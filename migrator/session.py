@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from migrator import engine, project
+from migrator import batch, engine, project
+from migrator.cache import ResultCache
 from migrator.config import Config, load_config
 from migrator.discovery import discover
 from migrator.exit_codes import UsageError
@@ -19,10 +19,6 @@ from migrator.results import FileResult, RunResult, Status
 from migrator.rules import Rule, load_rules
 from migrator.transforms import TRANSFORMS
 from migrator.writer import atomic_write
-
-# Below this many files a process pool costs more than it saves.
-PARALLEL_THRESHOLD = 200
-
 
 @dataclasses.dataclass(frozen=True)
 class Session:
@@ -53,21 +49,21 @@ class Session:
         files = tuple(engine.phase_files(found, phase_map, wanted))
         return cls(config, rules, phase_map, files)
 
-    def run(self, *, fix: bool = False, want_diff: bool = False, jobs: int = 0) -> RunResult:
+    def run(
+        self,
+        *,
+        fix: bool = False,
+        want_diff: bool = False,
+        jobs: int = 0,
+        use_cache: bool = False,
+        progress: batch.Progress | None = None,
+    ) -> RunResult:
+        """Process every file; with `use_cache`, a scan reuses and records results under `.migrator/cache`."""
         facts = project.collect(self.config.root, [source for source, _ in self.files])
         settings = engine.Settings.build(self.config, self.rules, fix=fix, want_diff=want_diff, project=facts)
-        workers = jobs if jobs > 0 else (os.cpu_count() or 1)
-        if workers == 1 or len(self.files) < PARALLEL_THRESHOLD:
-            return engine.run(self.files, settings)
-        chunk = max(1, len(self.files) // (workers * 8))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(_process_pair, self.files, [settings] * len(self.files), chunksize=chunk)
-            return RunResult(tuple(results))
-
-
-def _process_pair(pair: tuple, settings: engine.Settings) -> FileResult:
-    source, phase = pair
-    return engine.process_file(source, phase, settings)
+        # Rewrites carry the new bytes of each file; only findings are worth keeping.
+        cache = ResultCache.open(self.config.root, self.config, self.rules, facts) if use_cache and not fix else None
+        return batch.run(self.files, settings, jobs=jobs, cache=cache, progress=progress)
 
 
 def write_changes(root: Path, result: RunResult, phases: list[str], allow_dirty: bool) -> tuple[RunResult, str | None]:

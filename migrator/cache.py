@@ -1,0 +1,156 @@
+"""The result cache under `<root>/.migrator/cache/`: one file's findings, reused while nothing they depend on changes.
+
+A run's key covers the tool (version and its own source files), the rule files' bytes, the
+config and the project facts; an entry's key adds the file's path, phase and content hash.
+Entries are written atomically (temp file, then rename), so concurrent runs never see half an
+entry; an entry that cannot be read back is treated as missing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import migrator
+from migrator.results import FileResult, Finding, Status
+
+if TYPE_CHECKING:
+    from migrator.config import Config
+    from migrator.project import ProjectFacts
+    from migrator.rules import Rule
+
+CACHE_DIR = Path(".migrator") / "cache"
+FORMAT = 1
+# Older run keys (other configs, rules or tool versions) kept beside the current one.
+KEEP_RUNS = 4
+_CACHED_STATUSES = frozenset({Status.UNCHANGED, Status.FAILED})
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultCache:
+    """The entries of one run key: a folder of small JSON files named by their entry key."""
+
+    folder: Path
+
+    @classmethod
+    def open(cls, root: Path, config: Config, rules: Sequence[Rule], facts: ProjectFacts) -> ResultCache:
+        """The cache for a scan of `root` under this config, rule set and facts."""
+        return cls(root / CACHE_DIR / run_key(config, rules, facts))
+
+    def key(self, relpath: str, phase: str, raw: bytes) -> str:
+        """An entry's key: the file's path, phase and content."""
+        digest = hashlib.blake2b(raw, digest_size=20)
+        digest.update(f"\0{relpath}\0{phase}".encode())
+        return digest.hexdigest()
+
+    def load(self, key: str, relpath: str, phase: str) -> FileResult | None:
+        """The cached result, or None when absent, unreadable or not for this file."""
+        try:
+            data = json.loads((self.folder / key).read_bytes())
+            result = FileResult(
+                path=data["path"],
+                phase=data["phase"],
+                status=Status(data["status"]),
+                findings=tuple(Finding(*row) for row in data["findings"]),
+                message=data["message"],
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if result.path != relpath or result.phase != phase:
+            return None
+        return result
+
+    def store(self, key: str, result: FileResult) -> None:
+        """Keep a result for later runs; a cache that cannot be written is simply not used."""
+        if result.status not in _CACHED_STATUSES:
+            return
+        data = {
+            "path": result.path,
+            "phase": result.phase,
+            "status": result.status.value,
+            "message": result.message,
+            "findings": [dataclasses.astuple(finding) for finding in result.findings],
+        }
+        try:
+            self._prepare()
+            handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(json.dumps(data, separators=(",", ":")).encode())
+                os.replace(temp, self.folder / key)
+            except BaseException:
+                os.unlink(temp)
+                raise
+        except OSError:
+            return
+
+    def _prepare(self) -> None:
+        if self.folder.is_dir():
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        base = self.folder.parent
+        ignore = base / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# migrator's result cache; safe to delete\n*\n")
+        _prune(base, keep=self.folder.name)
+
+
+def _prune(base: Path, keep: str) -> None:
+    """Remove the oldest run folders beyond KEEP_RUNS; another run may be removing them too."""
+    runs = sorted((entry for entry in os.scandir(base) if entry.is_dir() and entry.name != keep), key=_mtime)
+    for entry in runs[: max(0, len(runs) - (KEEP_RUNS - 1))]:
+        for child in os.scandir(entry.path):
+            try:
+                os.unlink(child.path)
+            except OSError:
+                pass
+        try:
+            os.rmdir(entry.path)
+        except OSError:
+            pass
+
+
+def _mtime(entry: os.DirEntry) -> float:
+    try:
+        return entry.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def run_key(config: Config, rules: Sequence[Rule], facts: ProjectFacts) -> str:
+    """What every cached result of a run depends on besides the file itself."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{FORMAT}\0{migrator.__version__}\0{tool_fingerprint()}\0".encode())
+    digest.update(repr(config).encode())
+    for rule in sorted(rules, key=lambda rule: rule.id):
+        digest.update(f"\0{rule.id}\0".encode())
+        try:
+            digest.update(rule.source.read_bytes())
+        except OSError:
+            digest.update(repr(rule).encode())
+    digest.update(f"\0{facts.fingerprint()}".encode())
+    return digest.hexdigest()
+
+
+def tool_fingerprint() -> str:
+    """Size and modification time of the tool's own source files.
+
+    A development install changes code without changing the version; this keeps the cache
+    from serving results an older build computed. The runtime package plays no part.
+    """
+    package = Path(migrator.__file__).parent
+    runtime = package / "runtime"
+    parts = []
+    for top, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and Path(top, d) != runtime)
+        for name in sorted(files):
+            if name.endswith((".py", ".toml")):
+                stat = os.stat(os.path.join(top, name))
+                parts.append(f"{os.path.relpath(os.path.join(top, name), package)}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
