@@ -30,6 +30,7 @@ FORMAT = 1
 # Older run keys (other configs, rules or tool versions) kept beside the current one.
 KEEP_RUNS = 4
 _CACHED_STATUSES = frozenset({Status.UNCHANGED, Status.FAILED})
+_NOT_CACHED = ("original", "rewritten", "diff")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,14 +54,8 @@ class ResultCache:
         """The cached result, or None when absent, unreadable or not for this file."""
         try:
             data = json.loads((self.folder / key).read_bytes())
-            result = FileResult(
-                path=data["path"],
-                phase=data["phase"],
-                status=Status(data["status"]),
-                findings=tuple(Finding(*row) for row in data["findings"]),
-                message=data["message"],
-            )
-        except (OSError, ValueError, KeyError, TypeError):
+            result = _decode(data)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         if result.path != relpath or result.phase != phase:
             return None
@@ -68,15 +63,9 @@ class ResultCache:
 
     def store(self, key: str, result: FileResult) -> None:
         """Keep a result for later runs; a cache that cannot be written is simply not used."""
-        if result.status not in _CACHED_STATUSES:
+        data = _encode(result)
+        if data is None:
             return
-        data = {
-            "path": result.path,
-            "phase": result.phase,
-            "status": result.status.value,
-            "message": result.message,
-            "findings": [dataclasses.astuple(finding) for finding in result.findings],
-        }
         try:
             self._prepare()
             handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
@@ -99,6 +88,37 @@ class ResultCache:
         if not ignore.exists():
             ignore.write_text("# migrator's result cache; safe to delete\n*\n")
         _prune(base, keep=self.folder.name)
+
+
+def _encode(result: FileResult) -> dict[str, object] | None:
+    """A result as JSON data; None for what is not worth keeping (rewrites, unknown values)."""
+    if result.status not in _CACHED_STATUSES or any(getattr(result, name) is not None for name in _NOT_CACHED):
+        return None
+    data: dict[str, object] = {}
+    for field in dataclasses.fields(result):
+        value = getattr(result, field.name)
+        if field.name in _NOT_CACHED:
+            continue
+        if field.name == "status":
+            value = value.value
+        elif field.name == "findings":
+            value = [dataclasses.astuple(finding) for finding in value]
+        elif isinstance(value, tuple) and all(isinstance(item, str) for item in value):
+            value = list(value)
+        elif value is not None and not isinstance(value, (str, int, bool)):
+            return None
+        data[field.name] = value
+    return data
+
+
+def _decode(data: dict) -> FileResult:
+    values = dict(data)
+    values["status"] = Status(values["status"])
+    values["findings"] = tuple(Finding(*row) for row in values["findings"])
+    for name, value in values.items():
+        if isinstance(value, list):
+            values[name] = tuple(value)
+    return FileResult(**values)
 
 
 def _prune(base: Path, keep: str) -> None:
