@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import random
 import re
@@ -14,6 +15,7 @@ import pytest
 
 from migrator import batch, engine
 from migrator.cache import CACHE_DIR, run_key
+from migrator.progress import ProgressBar
 from migrator.project import ProjectFacts
 from migrator.rules import load_rules
 from migrator.sourcefile import SourceText
@@ -218,3 +220,31 @@ def test_apply_rewrites_files_on_the_parallel_path(cli, big_corpus):
     assert all("create_agent_instance_factory(user_context)" in path.read_text() for path in files)
     after = cli("scan", "--no-cache", "-f", "json", cwd=big_corpus).json()
     assert not [f for f in after["findings"] if f["rule"] in COMPARED]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_stays_silent_off_a_terminal():
+    stream = io.StringIO()
+    with ProgressBar("scanning", stream=stream, delay=0) as bar:
+        bar.start(10)
+        for _ in range(10):
+            bar.advance()
+    assert stream.getvalue() == ""
+
+
+def test_progress_bar_draws_on_a_terminal_once_the_run_is_long():
+    stream = _Terminal()
+    with ProgressBar("scanning", stream=stream, delay=0) as bar:
+        bar.start(10)
+        for _ in range(10):
+            bar.advance()
+    assert "scanning" in stream.getvalue()
+    quick = _Terminal()
+    with ProgressBar("scanning", stream=quick, delay=60) as bar:
+        bar.start(10)
+        bar.advance(10)
+    assert quick.getvalue() == ""
