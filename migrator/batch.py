@@ -53,7 +53,7 @@ def run(
     if progress is not None:
         progress.start(len(files))
     results: list[FileResult | None] = [None] * len(files)
-    needles = settings.index.needles()
+    needles = shortest_needles(settings.index.needles())
     ruled_phases = {phase for rule in settings.rules for phase in rule.phases}
     pending: list[Candidate] = []
     keys: dict[int, str] = {}
@@ -80,6 +80,16 @@ def run(
     return RunResult(tuple(r for r in results if r is not None))
 
 
+def shortest_needles(needles: Sequence[bytes]) -> tuple[bytes, ...]:
+    """The needles without those that contain another: any file the dropped ones match, the rest match."""
+    ordered = sorted(set(needles), key=len)
+    kept: list[bytes] = []
+    for needle in ordered:
+        if not any(shorter in needle for shorter in kept):
+            kept.append(needle)
+    return tuple(kept)
+
+
 def _settle(source: SourceFile, phase: str, ruled_phases: set[str], needles: Sequence[bytes]) -> FileResult | bytes:
     """The file's result when it can be told without analysis, else its bytes."""
     if phase not in ruled_phases:
@@ -88,14 +98,16 @@ def _settle(source: SourceFile, phase: str, ruled_phases: set[str], needles: Seq
         raw = source.path.read_bytes()
     except OSError as error:
         return FileResult(source.relpath, phase, Status.FAILED, message=f"cannot read: {error.strerror or error}")
-    if not any(needle in raw for needle in needles):
-        return FileResult(source.relpath, phase, Status.UNCHANGED)
-    return raw
+    # A plain loop: a generator per file costs more than the search on most files.
+    for needle in needles:
+        if needle in raw:
+            return raw
+    return FileResult(source.relpath, phase, Status.UNCHANGED)
 
 
 def _analyse(pending: list[Candidate], settings: engine.Settings, jobs: int) -> Iterator[tuple[int, FileResult, bool]]:
     """Analyse the candidates: `(position, result, complete)`, where an internal error is not complete."""
-    workers = min(jobs if jobs > 0 else (os.cpu_count() or 1), len(pending))
+    workers = min(jobs if jobs > 0 else usable_cores(), len(pending))
     if workers <= 1 or len(pending) < PARALLEL_THRESHOLD:
         for candidate in pending:
             yield (candidate.position, *analyse_one(candidate, settings))
@@ -105,6 +117,14 @@ def _analyse(pending: list[Candidate], settings: engine.Settings, jobs: int) -> 
         futures = [pool.submit(analyse_chunk, chunk, settings) for chunk in chunks]
         for future in as_completed(futures):
             yield from future.result()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container or taskset may allow fewer than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _split(items: list[Candidate], count: int) -> list[list[Candidate]]:
