@@ -8,6 +8,7 @@ entry; an entry that cannot be read back is treated as missing.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -125,15 +126,13 @@ def _prune(base: Path, keep: str) -> None:
     """Remove the oldest run folders beyond KEEP_RUNS; another run may be removing them too."""
     runs = sorted((entry for entry in os.scandir(base) if entry.is_dir() and entry.name != keep), key=_mtime)
     for entry in runs[: max(0, len(runs) - (KEEP_RUNS - 1))]:
-        for child in os.scandir(entry.path):
-            try:
-                os.unlink(child.path)
-            except OSError:
-                pass
         try:
+            for child in os.scandir(entry.path):
+                with contextlib.suppress(OSError):
+                    os.unlink(child.path)
             os.rmdir(entry.path)
         except OSError:
-            pass
+            continue
 
 
 def _mtime(entry: os.DirEntry) -> float:

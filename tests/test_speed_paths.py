@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from migrator import batch, engine
-from migrator.cache import CACHE_DIR, run_key
+from migrator.cache import CACHE_DIR, KEEP_RUNS, run_key
 from migrator.progress import ProgressBar
 from migrator.project import ProjectFacts
 from migrator.rules import load_rules
@@ -248,3 +248,25 @@ def test_progress_bar_draws_on_a_terminal_once_the_run_is_long():
         bar.start(10)
         bar.advance(10)
     assert quick.getvalue() == ""
+
+
+def test_concurrent_scans_share_the_cache_safely(tmp_path):
+    root = tmp_path / "shared"
+    corpus.write_corpus(root, 40)
+    command = [sys.executable, "-m", "migrator", "scan", "-f", "json", "."]
+    runs = [subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for _ in range(3)]
+    outputs = [run.communicate()[0] for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert not list((root / CACHE_DIR).glob("*/.tmp-*"))
+    again = subprocess.run(command, cwd=root, capture_output=True, check=True)
+    assert again.stdout == outputs[0]
+
+
+def test_old_run_folders_are_pruned(cli, project):
+    base = project / CACHE_DIR
+    for number in range(6):
+        (base / f"old{number}").mkdir(parents=True)
+        (base / f"old{number}" / "entry").write_text("{}")
+    cli("scan", "-f", "json", cwd=project)
+    assert len([p for p in base.iterdir() if p.is_dir()]) == KEEP_RUNS
