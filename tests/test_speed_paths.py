@@ -175,11 +175,6 @@ def test_no_cache_neither_reads_nor_writes(cli, project):
     assert bypassed.out == honest.out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="migrator/transforms/_imports.py and _layout.py import libcst at module level, "
-    "and loading the rules imports the transforms; the import has to move into the functions that rewrite",
-)
 def test_scan_without_mentions_does_not_import_libcst(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.migrator]\n")
     for number in range(5):

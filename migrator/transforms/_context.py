@@ -7,12 +7,19 @@ import dataclasses
 import re
 
 from migrator.analysis.model import Reference
-from migrator.analysis.scopes import Scope
 from migrator.analysis.positions import name_position
+from migrator.analysis.scopes import Scope
 from migrator.transforms import _test_shapes as shapes
 from migrator.transforms._imports import import_edits
 from migrator.transforms.base import PlanContext
-from migrator.transforms.edits import AddImport, AddModuleCode, AddParameter, Edit, InsertStatement, Manual
+from migrator.transforms.edits import (
+    AddImport,
+    AddModuleCode,
+    AddParameter,
+    Edit,
+    InsertStatement,
+    Manual,
+)
 
 _CONTEXT_TYPE = re.compile(r"\bUserExecutionContext\b")
 

@@ -8,7 +8,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from migrator.analysis.model import Pos
-from migrator.transforms import _imports
+from migrator.transforms import _import_merge
 from migrator.transforms._layout import append_item
 from migrator.transforms.edits import (
     AddImport,
@@ -193,14 +193,14 @@ class _Rewriter(cst.CSTTransformer):
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         body = self._with_inserts(original.body, updated.body, keep_emptied=bool(self.imports))
         if self.module_code:
-            at = _imports.header_end(body)
+            at = _import_merge.header_end(body)
             added = [s for code in _unique(self.module_code) for s in cst.parse_module(code).body]
             added[0] = added[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
             if at < len(body):
                 body[at] = _ensure_blank_lines(body[at], 2)
             body[at:at] = added
         if self.imports:
-            body = _imports.add_imports(body, self.imports, self.emptied)
+            body = _import_merge.add_imports(body, self.imports, self.emptied)
         return updated.with_changes(body=_drop_empty(body, self.emptied))
 
     def _with_inserts(

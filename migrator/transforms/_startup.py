@@ -16,11 +16,10 @@ import ast
 import dataclasses
 import json
 
-from migrator.analysis.model import Reference
+from migrator.analysis.model import Pos, Reference
 from migrator.analysis.scopes import resolve_expression
 from migrator.transforms._imports import import_edits
 from migrator.transforms.base import PlanContext
-from migrator.analysis.model import Pos
 from migrator.transforms.edits import AddImport, Edit, ReplaceStatement
 
 CLASS_REGISTRY = "class_registry"

@@ -9,7 +9,11 @@ from typing import Any
 from migrator.analysis.model import Reference
 from migrator.transforms._context import find_user_context
 from migrator.transforms._imports import import_edits
-from migrator.transforms._receivers import awaited_call, needs_async, plan_getter_cleanup
+from migrator.transforms._receivers import (
+    awaited_call,
+    needs_async,
+    plan_getter_cleanup,
+)
 from migrator.transforms.base import PlanContext
 from migrator.transforms.edits import Fix, Manual, Plan, ReplaceExpression
 
