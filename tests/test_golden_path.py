@@ -22,6 +22,8 @@ SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "netra_sample"
 EXPECTED = json.loads((SAMPLE / "expected.json").read_text(encoding="utf-8"))
 PHASES = ("2A", "2B", "2C")
 NOT_SOURCE = ("__pycache__", ".migrator", ".pytest_cache")
+LOAD_TEST = "scripts/load_test_isolation.py"
+PROGRAMS = ("examples/agent_instance_factory_usage.py", "examples/custom_agent.py", LOAD_TEST)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,9 +47,11 @@ class SuiteRun:
 class Story:
     original: dict[str, bytes]
     tests_before: SuiteRun
+    load_test_before: Command
     scan: dict
     applies: dict[str, Command]
     tests_after: SuiteRun
+    programs_after: dict[str, Command]
     check: Command
     rollbacks: list[Command]
     restored: dict[str, bytes]
@@ -60,14 +64,17 @@ def migrator(root: Path, *args: str) -> Command:
     return Command(done.returncode, done.stdout, done.stderr)
 
 
-def run_sample_tests(root: Path, report: Path) -> SuiteRun:
-    """Run the sample's own suite in its folder, with only its own configuration."""
+def sample_python(root: Path, *args: str) -> Command:
+    """Run Python in the sample's folder, with the sample importable and nothing written beside it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.update(PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", f"--junit-xml={report}"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=120,
-    )
+    done = subprocess.run([sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    return Command(done.returncode, done.stdout, done.stderr)
+
+
+def run_sample_tests(root: Path, report: Path) -> SuiteRun:
+    """Run the sample's own suite in its folder, with only its own configuration."""
+    sample_python(root, "-m", "pytest", "-p", "no:cacheprovider", "-q", f"--junit-xml={report}")
     passed, failed, errors = [], {}, []
     for case in ElementTree.parse(report).getroot().iter("testcase"):
         test_id = f"{case.get('classname', '').replace('.', '/')}.py::{case.get('name')}"
@@ -97,13 +104,18 @@ def story(tmp_path_factory) -> Story:
     shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     original = snapshot(root)
     tests_before = run_sample_tests(root, work / "before.xml")
+    load_test_before = sample_python(root, LOAD_TEST)
     scan = migrator(root, "scan", "--format", "json").json()
     applies = {phase: migrator(root, "apply", "--phase", phase, "--allow-dirty", "--format", "json") for phase in PHASES}
     tests_after = run_sample_tests(root, work / "after.xml")
+    programs_after = {program: sample_python(root, program) for program in PROGRAMS}
     check = migrator(root, "check", "--format", "json")
     run_ids = [applies[phase].json()["run_id"] for phase in reversed(PHASES)]
     rollbacks = [migrator(root, "rollback", run_id) for run_id in run_ids if run_id]
-    return Story(original, tests_before, scan, applies, tests_after, check, rollbacks, snapshot(root))
+    return Story(
+        original, tests_before, load_test_before, scan, applies, tests_after, programs_after, check, rollbacks,
+        snapshot(root),
+    )
 
 
 def test_isolation_tests_fail_before_the_migration_on_cross_user_leaks(story):
@@ -144,6 +156,20 @@ def test_isolation_tests_pass_after_the_migration(story):
     after = story.tests_after
     assert after.failed == {} and after.errors == ()
     assert len(after.passed) == EXPECTED["tests"]["after"]["passed"]
+
+
+def test_load_test_counts_misrouted_events_before_and_none_after(story):
+    assert story.load_test_before.code == 1, story.load_test_before.err
+    assert " 0 misrouted" not in story.load_test_before.out
+    after = story.programs_after[LOAD_TEST]
+    assert (after.code, after.err) == (0, "")
+    assert "20 users: 0 misrouted event(s), 0 answer(s) for the wrong user" in after.out
+
+
+@pytest.mark.parametrize("program", PROGRAMS[:-1])
+def test_migrated_examples_still_run(story, program):
+    ran = story.programs_after[program]
+    assert (ran.code, ran.err) == (0, "")
 
 
 def test_check_leaves_exactly_the_documented_manual_findings(story):
