@@ -193,8 +193,9 @@ def _plan(
     ]
     planned: list[tuple[Reference, Rule, Plan]] = []
     for stage in STAGES:
-        # Clean-ups run last-first: a getter's result is dead only once later uses are settled.
-        ordered = sorted(matched, key=lambda item: item[0].span.start, reverse=stage == "cleanup")
+        # Clean-ups run last-first (outer before inner): a getter's result is dead only once
+        # the later uses, and the calls around it, are settled.
+        ordered = sorted(matched, key=lambda item: (item[0].span.start, item[0].span.end), reverse=stage == "cleanup")
         for ref, rule in ordered:
             transform = transforms.TRANSFORMS[rule.transform] if rule.transform else None
             if transforms.stage_of(transform, ref) != stage:

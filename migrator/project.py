@@ -50,6 +50,8 @@ def collect(root: Path, files: Iterable[SourceFile]) -> ProjectFacts:
     files = list(files)
     texts = []
     for source in files:
+        if not source.relpath.endswith(".py"):
+            continue
         try:
             raw = source.path.read_bytes()
         except OSError:

@@ -28,6 +28,9 @@ class Session:
     rules: tuple[Rule, ...]
     phase_map: PhaseMap
     files: tuple
+    # Every file of the project, whatever the paths and phases asked for: the first pass
+    # (agent classes, their registered names) must see the whole tree.
+    project_files: tuple = ()
 
     @classmethod
     def open(cls, paths: Sequence[Path], phases: Sequence[str], rule_ids: Sequence[str] = ()) -> Session:
@@ -47,7 +50,9 @@ class Session:
         wanted = phase_map.resolve(phases) if phases else frozenset(PHASE_IDS)
         found = discover(config.root, paths, config.include, config.exclude)
         files = tuple(engine.phase_files(found, phase_map, wanted))
-        return cls(config, rules, phase_map, files)
+        whole = all(Path(p).resolve() == config.root for p in paths)
+        everything = found if whole else discover(config.root, [config.root], config.include, config.exclude)
+        return cls(config, rules, phase_map, files, tuple(everything))
 
     def run(
         self,
@@ -59,7 +64,7 @@ class Session:
         progress: batch.Progress | None = None,
     ) -> RunResult:
         """Process every file; with `use_cache`, a scan reuses and records results under `.migrator/cache`."""
-        facts = project.collect(self.config.root, [source for source, _ in self.files])
+        facts = project.collect(self.config.root, self.project_files or [source for source, _ in self.files])
         settings = engine.Settings.build(self.config, self.rules, fix=fix, want_diff=want_diff, project=facts)
         # Rewrites carry the new bytes of each file; only findings are worth keeping.
         cache = ResultCache.open(self.config.root, self.config, self.rules, facts) if use_cache and not fix else None

@@ -47,7 +47,12 @@ def test_instantiation_uses_the_name_registered_in_another_file(cli, tmp_path):
     assert 'create_agent_instance("sorter", user_context)' in routes
     startup = (tmp_path / "app/startup.py").read_text()
     assert 'class_registry.register("sorter", TriageSubAgent, "Sorts requests.")' in startup
-    assert "await configure_agent_instance_factory(websocket_bridge=bridge)" in startup
+    assert (
+        "    await configure_agent_instance_factory(\n"
+        "        websocket_bridge=bridge,\n"
+        '        agent_dependencies={"llm": llm, "tools": tools},\n'
+        "    )\n"
+    ) in startup
     assert cli("check", cwd=tmp_path).code == ExitCode.CLEAN
 
 

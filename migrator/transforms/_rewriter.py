@@ -193,10 +193,10 @@ class _Rewriter(cst.CSTTransformer):
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         body = self._with_inserts(original.body, updated.body, keep_emptied=bool(self.imports))
         if self.module_code:
-            at = _import_merge.header_end(body)
+            at = _import_merge.header_end(body, self.emptied)
             added = [s for code in _unique(self.module_code) for s in cst.parse_module(code).body]
             added[0] = added[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-            if at < len(body):
+            if at < len(body) and id(body[at]) not in self.emptied:
                 body[at] = _ensure_blank_lines(body[at], 2)
             body[at:at] = added
         if self.imports:

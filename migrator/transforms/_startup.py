@@ -106,14 +106,22 @@ def _plan(construction: ast.Call, ctx: PlanContext) -> StartupPlan:
     return _build(ref, ctx, statement, calls)
 
 
-def _build(ref: Reference, ctx: PlanContext, statement: ast.stmt, calls: list) -> StartupPlan:
+def _build(ref: Reference, ctx: PlanContext, statement: ast.Assign, calls: list) -> StartupPlan:
     plan = StartupPlan()
     plan.code[statement.lineno] = f"{CLASS_REGISTRY} = get_agent_class_registry()\n"
     plan.anchors[statement.lineno] = ref.anchor
     for stmt, _, call in calls:
         plan.anchors[stmt.lineno] = _position(ctx, call.func)
     plan.edits += import_edits(ctx, ["get_agent_class_registry"])
+    dependencies = _dependencies([statement.value, *(c.args[1] for _, m, c in calls if m == "register" and len(c.args) == 2)])
+    if dependencies is None:
+        return StartupPlan(
+            problem="the agents get dependencies that are not plain names; pass them by constructor parameter name "
+            f"with configure_agent_instance_factory(agent_dependencies={{...}}); {STEPS}"
+        )
     last_registration = statement.lineno
+    bridge_line: int | None = None
+    arguments: list[str] = []
     for stmt, method, call in calls:
         if method == "register_default_agents":
             defaults = ctx.project.default_agents if ctx.project else ()
@@ -140,16 +148,50 @@ def _build(ref: Reference, ctx: PlanContext, statement: ast.stmt, calls: list) -
             plan.code[stmt.lineno] = line
             last_registration = stmt.lineno
         else:
-            problem = _bridge_problem(ref, call)
-            if problem:
-                return StartupPlan(problem=problem)
-            arguments = [f"websocket_bridge={ctx.model.segment(call.args[0])}"]
+            if len(call.args) != 1 or call.keywords:
+                return StartupPlan(problem=f"set_websocket_bridge() on line {call.lineno} takes other arguments than one bridge; {STEPS}")
+            arguments.append(f"websocket_bridge={ctx.model.segment(call.args[0])}")
             if ref.scope.visible_local("websocket_manager", stmt.lineno) is not None:
                 arguments.append("websocket_manager=websocket_manager")
-            plan.code[stmt.lineno] = f"await configure_agent_instance_factory({', '.join(arguments)})\n"
-            plan.edits += import_edits(ctx, ["configure_agent_instance_factory"])
+            bridge_line = stmt.lineno
+    if dependencies:
+        pairs = ", ".join(f"{_literal(key)}: {value}" for key, value in dependencies.items())
+        arguments.append(f"agent_dependencies={{{pairs}}}")
     plan.code[last_registration] += f"{CLASS_REGISTRY}.freeze()\n"
+    if arguments:
+        problem = _async_problem(ref)
+        if problem:
+            return StartupPlan(problem=problem)
+        configure = _call("await configure_agent_instance_factory", arguments, ctx.indent_unit)
+        if bridge_line is not None:
+            plan.code[bridge_line] = configure
+        else:
+            plan.code[last_registration] += configure
+        plan.edits += import_edits(ctx, ["configure_agent_instance_factory"])
     return plan
+
+
+def _dependencies(calls: list[ast.expr]) -> dict[str, str] | None:
+    """What the legacy code handed the registry and the agents, by name: `{"llm_manager": llm_manager}`.
+
+    The factory passes each to the agent constructors that take a parameter of that name.
+    None when an argument is not a plain name or attribute (there is no name to pass it by).
+    """
+    found: dict[str, str] = {}
+    for call in calls:
+        if not isinstance(call, ast.Call):
+            continue
+        for argument in (*call.args, *(k.value for k in call.keywords)):
+            keyword = next((k.arg for k in call.keywords if k.value is argument), None)
+            if isinstance(argument, ast.Constant) and argument.value is None:
+                continue
+            if isinstance(argument, ast.Name):
+                found.setdefault(keyword or argument.id, argument.id)
+            elif isinstance(argument, ast.Attribute) and isinstance(argument.value, ast.Name):
+                found.setdefault(keyword or argument.attr, f"{argument.value.id}.{argument.attr}")
+            else:
+                return None
+    return found
 
 
 def _position(ctx: PlanContext, node: ast.expr) -> Pos:
@@ -184,9 +226,14 @@ def _instance_registration(call: ast.Call, ref: Reference, ctx: PlanContext) -> 
     return _registration(ctx, name.value, ctx.model.segment(instance.func), qualname)
 
 
-def _bridge_problem(ref: Reference, call: ast.Call) -> str | None:
-    if len(call.args) != 1 or call.keywords:
-        return f"set_websocket_bridge() on line {call.lineno} takes other arguments than one bridge; {STEPS}"
+def _call(callee: str, arguments: list[str], unit: str) -> str:
+    """A call on one line, or one argument per line when it has several."""
+    if len(arguments) == 1:
+        return f"{callee}({arguments[0]})\n"
+    return f"{callee}(\n" + "".join(f"{unit}{argument},\n" for argument in arguments) + ")\n"
+
+
+def _async_problem(ref: Reference) -> str | None:
     function = ref.scope.enclosing_function()
     if function is None or not function.is_async:
         where = "at module level" if function is None else f"in the sync function `{function.name}`"

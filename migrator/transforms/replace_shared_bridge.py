@@ -42,7 +42,7 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:
         if method == "notify_agent_started" and len(call.args) == 3 and not call.keywords:
             event = method.removeprefix("notify_")
             return Fix((ReplaceCall(ref.anchor, f"{self_name}.notify_event", f'"{event}", {rest[1]}'),))
-        return Fix((ReplaceCall(ref.anchor, f"{self_name}.user_context.websocket_emitter.{method}", ", ".join(rest)),))
+        return Fix((ReplaceCall(ref.anchor, f"{self_name}.websocket_emitter.{method}", ", ".join(rest)),))
     context = context_in_scope(ref, ctx)
     if context is None:
         return Manual(
