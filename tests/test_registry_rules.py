@@ -159,3 +159,38 @@ def test_a_getter_missing_from_the_legacy_table_is_a_config_error():
 
     with pytest.raises(UsageError, match="getters.db_session"):
         make_config({"getters": {"db_session": ["nowhere_defined"]}})
+
+
+def test_first_pass_sees_files_outside_the_phase_and_paths_asked_for(cli, tmp_path):
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.migrator]\n",
+            "app/triage.py": f'''
+                from app.base import BaseAgent
+                from {REGISTRY} import AgentRegistry
+
+
+                class TriageSubAgent(BaseAgent):
+                    """Handles request triage."""
+
+
+                async def startup(llm, tools):
+                    registry = AgentRegistry(llm, tools)
+                    registry.register("triage", TriageSubAgent(llm, tools))
+            ''',
+            "tests/test_triage.py": """
+                from app.triage import TriageSubAgent
+
+
+                async def test_direct(user_context):
+                    agent = TriageSubAgent()
+                    assert agent
+            """,
+        },
+    )
+    for args in (["--phase", "2B"], ["tests"]):
+        doc = cli("scan", *args, "--format", "json", "--no-cache", cwd=tmp_path).json()
+        assert [(f["rule"], f["path"], f["fixable"]) for f in doc["findings"]] == [("MIG008", "tests/test_triage.py", True)]
+    assert cli("apply", "tests", "--phase", "2B", cwd=tmp_path).code == ExitCode.CLEAN
+    assert 'create_agent_instance("triage", user_context)' in (tmp_path / "tests/test_triage.py").read_text()
