@@ -265,3 +265,10 @@ def test_old_run_folders_are_pruned(cli, project):
         (base / f"old{number}" / "entry").write_text("{}")
     cli("scan", "-f", "json", cwd=project)
     assert len([p for p in base.iterdir() if p.is_dir()]) == KEEP_RUNS
+
+
+def test_prefilter_keeps_only_needles_no_other_needle_explains():
+    assert batch.shortest_needles([b"get_global_db_session", b"db_session", b"AgentRegistry", b"db_session"]) == (
+        b"db_session",
+        b"AgentRegistry",
+    )
