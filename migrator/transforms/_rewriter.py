@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst._position import CodeRange
 
 from migrator.analysis.model import Pos
 from migrator.transforms import _import_merge
 from migrator.transforms._layout import append_item
+from migrator.transforms._positions import positions
 from migrator.transforms.edits import (
     AddImport,
     AddModuleCode,
@@ -30,8 +31,8 @@ class RewriteError(Exception):
 def rewrite(source: str, edits: Sequence[Edit]) -> str:
     """Return `source` with `edits` applied; formatting and comments elsewhere are kept."""
     module = cst.parse_module(source)
-    rewriter = _Rewriter(edits)
-    new_module = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
+    rewriter = _Rewriter(edits, positions(module))
+    new_module = module.visit(rewriter)
     missing = rewriter.unapplied()
     if missing:
         raise RewriteError(f"could not locate the code for {len(missing)} edit(s), first: {missing[0]}")
@@ -43,10 +44,9 @@ def _unique(items):
 
 
 class _Rewriter(cst.CSTTransformer):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self, edits: Sequence[Edit]) -> None:
+    def __init__(self, edits: Sequence[Edit], ranges: Mapping[cst.CSTNode, CodeRange]) -> None:
         super().__init__()
+        self.ranges = ranges
         edits = _unique(edits)
         self.calls = {e.anchor: e for e in edits if isinstance(e, (ReplaceCall, ReplaceExpression)) and _on_call(e)}
         self.names = {e.anchor: e for e in edits if isinstance(e, ReplaceExpression) and not e.call}
@@ -68,7 +68,10 @@ class _Rewriter(cst.CSTTransformer):
         self.imports = [e for e in edits if isinstance(e, AddImport) and e.name not in renamed]
         self.done: set[object] = set()
         self.attribute_names: set[int] = set()
+        # Ids of placeholder lines for removed statements. The placeholders themselves are kept
+        # alive here: a freed node's id can be reused by a new node, which would then be dropped.
         self.emptied: set[int] = set()
+        self._placeholders: list[cst.CSTNode] = []
 
     def unapplied(self) -> list[str]:
         pending = [
@@ -82,7 +85,7 @@ class _Rewriter(cst.CSTTransformer):
         return [f"{kind} at line {p.line}, column {p.col + 1}" for kind, p in pending if (kind, p) not in self.done]
 
     def _pos(self, node: cst.CSTNode) -> Pos:
-        start = self.get_metadata(PositionProvider, node).start
+        start = self.ranges[node].start
         return Pos(start.line, start.column)
 
     # -- expressions ---------------------------------------------------------------------
@@ -170,7 +173,7 @@ class _Rewriter(cst.CSTTransformer):
             return updated
         # Keep the line's place until its block is rebuilt, so positions still line up.
         placeholder = updated.with_changes(body=[cst.Pass()])
-        self.emptied.add(id(placeholder))
+        self._mark_emptied(placeholder)
         return placeholder
 
     # -- blocks --------------------------------------------------------------------------
@@ -221,7 +224,7 @@ class _Rewriter(cst.CSTTransformer):
             inserted[0] = inserted[0].with_changes(leading_lines=statements[0].leading_lines)
             statements[0] = statements[0].with_changes(leading_lines=())
             if id(updated) in self.emptied:
-                self.emptied.add(id(statements[0]))
+                self._mark_emptied(statements[0])
             statements = [*inserted, *statements]
         return statements
 
@@ -238,11 +241,15 @@ class _Rewriter(cst.CSTTransformer):
         code = self.statements[anchors[0]]
         if not code.strip():
             placeholder = cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=updated.leading_lines)
-            self.emptied.add(id(placeholder))
+            self._mark_emptied(placeholder)
             return [placeholder]
         new = list(cst.parse_module(code).body)
         new[0] = new[0].with_changes(leading_lines=updated.leading_lines)
         return new
+
+    def _mark_emptied(self, node: cst.CSTNode) -> None:
+        self._placeholders.append(node)
+        self.emptied.add(id(node))
 
     def _pending_statements(self, node: cst.CSTNode) -> list[Pos]:
         return [a for a in self.statements if ("statement", a) not in self.done and self._contains(node, a)]
@@ -251,7 +258,7 @@ class _Rewriter(cst.CSTTransformer):
         return [a for a in self.inserts if ("insert", a) not in self.done and self._contains(node, a)]
 
     def _contains(self, node: cst.CSTNode, anchor: Pos) -> bool:
-        code_range = self.get_metadata(PositionProvider, node)
+        code_range = self.ranges[node]
         start = (code_range.start.line, code_range.start.column)
         end = (code_range.end.line, code_range.end.column)
         return start <= (anchor.line, anchor.col) < end
