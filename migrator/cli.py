@@ -12,12 +12,14 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from migrator.config import load_config
 from migrator.exit_codes import ExitCode, UsageError
 from migrator.progress import ProgressBar
 from migrator.report import render_github, render_json, render_sarif
 from migrator.report.table import print_counts, print_errors, print_findings
 from migrator.results import RunResult, Status
-from migrator.session import Session, project_root, rollback, write_changes
+from migrator.session import Session
+from migrator.writing import rollback, write_changes
 
 app = typer.Typer(
     name="migrator",
@@ -199,7 +201,7 @@ def rollback_command(
     path: Path = typer.Option(Path("."), "--path", help="A folder inside the project."),
 ) -> None:
     """Restore the original bytes of every file an apply run rewrote."""
-    report = rollback(project_root(path), run_id, force)
+    report = rollback(load_config(path).root, run_id, force)
     for restored in report.restored:
         _out().print(restored, markup=False, highlight=False)
     _err().print(f"restored {len(report.restored)} file(s) from run {report.run_id}", highlight=False)

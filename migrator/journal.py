@@ -1,7 +1,8 @@
 """The journal under `.migrator/`: every apply run's original bytes, so rollback can restore them.
 
-A run's entry for a file is written (with the original bytes) before the file itself is
-rewritten, so even an interrupted run can be rolled back.
+The originals of a run (one file, `originals.bin`) and its manifest are written and flushed
+to disk before the first file is rewritten, so even an interrupted run can be rolled back.
+Writing them once per run, not once per file, keeps a large apply linear.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from migrator.exit_codes import UsageError
 from migrator.writer import atomic_write
 
 STATE_DIR = ".migrator"
+ORIGINALS = "originals.bin"
 
 
 def sha256(data: bytes) -> str:
@@ -26,11 +28,14 @@ def sha256(data: bytes) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class JournalEntry:
+    """One rewritten file: hashes before and after, its mode, and where its original bytes are."""
+
     path: str
     before: str
     after: str
     mode: int
-    original: str
+    offset: int
+    length: int
 
 
 @dataclasses.dataclass
@@ -59,7 +64,12 @@ class Run:
         atomic_write(self.manifest, (json.dumps(data, indent=2) + "\n").encode())
 
     def original_bytes(self, entry: JournalEntry) -> bytes:
-        return (self.folder / entry.original).read_bytes()
+        with (self.folder / ORIGINALS).open("rb") as handle:
+            handle.seek(entry.offset)
+            data = handle.read(entry.length)
+        if sha256(data) != entry.before:
+            raise UsageError(f"journal {self.folder} is damaged: the original of {entry.path} does not match its hash")
+        return data
 
 
 class Journal:
@@ -78,16 +88,18 @@ class Journal:
         now = dt.datetime.now(dt.timezone.utc)
         run_id = f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
         folder = self.runs / run_id
-        (folder / "originals").mkdir(parents=True)
-        run = Run(folder, run_id, now.isoformat(timespec="seconds"), phases, "applying", [])
-        run.save()
-        return run
+        folder.mkdir(parents=True)
+        return Run(folder, run_id, now.isoformat(timespec="seconds"), phases, "applying", [])
 
-    def record(self, run: Run, path: str, original: bytes, rewritten: bytes, mode: int) -> None:
-        """Keep the original bytes of `path` before it is rewritten."""
-        name = f"originals/{len(run.entries):05d}.orig"
-        atomic_write(run.folder / name, original)
-        run.entries.append(JournalEntry(path, sha256(original), sha256(rewritten), mode, name))
+    def record(self, run: Run, files: list[tuple[str, bytes, bytes, int]]) -> None:
+        """Keep the original bytes of every file the run will rewrite: (path, original, new, mode)."""
+        offset = 0
+        chunks = []
+        for path, original, rewritten, mode in files:
+            run.entries.append(JournalEntry(path, sha256(original), sha256(rewritten), mode, offset, len(original)))
+            chunks.append(original)
+            offset += len(original)
+        atomic_write(run.folder / ORIGINALS, b"".join(chunks))
         run.save()
 
     def finish(self, run: Run, status: str) -> None:

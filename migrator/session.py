@@ -1,4 +1,4 @@
-"""One command's set-up and the steps that touch the disk: run, write with a journal, roll back."""
+"""One command's set-up: the project's config, rules, phases and files, and the run over them."""
 
 from __future__ import annotations
 
@@ -12,13 +12,11 @@ from migrator.cache import ResultCache
 from migrator.config import Config, load_config
 from migrator.discovery import discover
 from migrator.exit_codes import UsageError
-from migrator.gitstate import dirty_files
-from migrator.journal import Journal, Run, file_mode, sha256
 from migrator.phases import PHASE_IDS, PhaseMap
-from migrator.results import FileResult, RunResult, Status
+from migrator.results import RunResult
 from migrator.rules import Rule, load_rules
 from migrator.transforms import TRANSFORMS
-from migrator.writer import atomic_write
+
 
 @dataclasses.dataclass(frozen=True)
 class Session:
@@ -69,76 +67,3 @@ class Session:
         # Rewrites carry the new bytes of each file; only findings are worth keeping.
         cache = ResultCache.open(self.config.root, self.config, self.rules, facts) if use_cache and not fix else None
         return batch.run(self.files, settings, jobs=jobs, cache=cache, progress=progress)
-
-
-def write_changes(root: Path, result: RunResult, phases: list[str], allow_dirty: bool) -> tuple[RunResult, str | None]:
-    """Write every changed file atomically, journaled; refuse over uncommitted changes."""
-    changed = result.changed
-    if not changed:
-        return result, None
-    if not allow_dirty:
-        dirty = dirty_files(root, [r.path for r in changed])
-        if dirty:
-            listed = ", ".join(dirty[:10]) + (" ..." if len(dirty) > 10 else "")
-            raise UsageError(
-                f"refusing to rewrite {len(dirty)} file(s) with uncommitted changes: {listed}; "
-                "commit or stash them first, or pass --allow-dirty"
-            )
-    journal = Journal(root)
-    run = journal.start(phases)
-    final: list[FileResult] = []
-    for item in result.files:
-        if item.status is Status.CHANGED:
-            item = _write_one(root, journal, run, item)
-        final.append(item)
-    journal.finish(run, "applied")
-    return RunResult(tuple(final)), run.run_id
-
-
-def _write_one(root: Path, journal: Journal, run: Run, item: FileResult) -> FileResult:
-    assert item.original is not None and item.rewritten is not None
-    path = root / item.path
-    try:
-        if path.read_bytes() != item.original:
-            return dataclasses.replace(item, status=Status.FAILED, message="changed on disk during the run; left as it is")
-        journal.record(run, item.path, item.original, item.rewritten, file_mode(path))
-        atomic_write(path, item.rewritten)
-    except OSError as error:
-        return dataclasses.replace(item, status=Status.FAILED, message=f"cannot write: {error.strerror or error}")
-    return item
-
-
-@dataclasses.dataclass(frozen=True)
-class RollbackReport:
-    run_id: str
-    restored: list[str]
-    refused: list[str]
-
-
-def rollback(root: Path, run_id: str | None, force: bool) -> RollbackReport:
-    """Restore the original bytes of a run; without `force`, refuse if any file changed since."""
-    journal = Journal(root)
-    run = journal.load(run_id)
-    if run.status == "rolled-back":
-        raise UsageError(f"run {run.run_id} was already rolled back")
-    changed_since = []
-    for entry in run.entries:
-        path = root / entry.path
-        current = path.read_bytes() if path.exists() else None
-        if current is None or sha256(current) != entry.after:
-            changed_since.append(entry.path)
-    if changed_since and not force:
-        raise UsageError(
-            f"refusing to roll back run {run.run_id}: {len(changed_since)} file(s) changed since it was applied: "
-            f"{', '.join(changed_since[:10])}; pass --force to restore them anyway"
-        )
-    restored = []
-    for entry in run.entries:
-        atomic_write(root / entry.path, run.original_bytes(entry), mode=entry.mode)
-        restored.append(entry.path)
-    journal.finish(run, "rolled-back")
-    return RollbackReport(run.run_id, restored, changed_since)
-
-
-def project_root(start: Path) -> Path:
-    return load_config(start).root
