@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from migrator._frozen import FrozenDict
-from migrator.analysis.agents import AgentClass, FileAgents, resolve_agents, scan_file
+from migrator.analysis.agents import BASE_AGENT, REGISTRATION, AgentClass, FileAgents, resolve_agents, scan_file
 from migrator.discovery import SourceFile
 from migrator.sourcefile import DecodeError, SourceText
 from migrator.transforms._test_shapes import FIXTURE_NAME
@@ -42,7 +42,6 @@ class ProjectFacts:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-_AGENT_NEEDLES = (b"BaseAgent", b".register(")
 
 
 def collect(root: Path, files: Iterable[SourceFile]) -> ProjectFacts:
@@ -56,7 +55,7 @@ def collect(root: Path, files: Iterable[SourceFile]) -> ProjectFacts:
             raw = source.path.read_bytes()
         except OSError:
             continue
-        if any(needle in raw for needle in _AGENT_NEEDLES):
+        if BASE_AGENT.encode() in raw or REGISTRATION.search(raw):
             texts.append((source.relpath, raw))
     facts = from_sources(texts)
     return dataclasses.replace(facts, conftest_fixture_dirs=find_conftest_fixture_dirs(root, files))

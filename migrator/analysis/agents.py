@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from collections.abc import Iterable
 
 BASE_AGENT = "BaseAgent"
 DEFAULTS_METHOD = "register_default_agents"
+# What a file must contain to hold an agent class or a named registration.
+REGISTRATION = re.compile(rb"\.register\(\s*[\"']")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,7 +74,8 @@ def scan_file(text: str, relpath: str) -> FileAgents:
             doc = (ast.get_docstring(node) or "").strip().split("\n", 1)[0].strip()
             classes.append((f"{module}.{node.name}", bases, doc))
     registrations = []
-    for function, call in sorted(_register_calls(tree), key=lambda item: (item[1].lineno, item[1].col_offset)):
+    calls = _register_calls(tree) if REGISTRATION.search(text.encode("utf-8", "replace")) else ()
+    for function, call in sorted(calls, key=lambda item: (item[1].lineno, item[1].col_offset)):
         if len(call.args) < 2 or not isinstance(call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
             continue
         target = call.args[1].func if isinstance(call.args[1], ast.Call) else call.args[1]
@@ -109,8 +113,9 @@ def resolve_agents(files: Iterable[FileAgents]) -> dict[str, AgentClass]:
 
 
 def _import_table(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
+    """The names the module's top-level imports bind (also inside top-level if/try blocks)."""
     names: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in _top_level(tree.body):
         if isinstance(node, ast.ImportFrom):
             source = absolute_module(node, module, is_package)
             for alias in node.names:
@@ -120,6 +125,14 @@ def _import_table(tree: ast.Module, module: str, is_package: bool) -> dict[str, 
             for alias in node.names:
                 names[alias.asname or alias.name.partition(".")[0]] = alias.name if alias.asname else alias.name.partition(".")[0]
     return names
+
+
+def _top_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.If, ast.Try)):
+            for block in (stmt.body, stmt.orelse, getattr(stmt, "finalbody", []), *(h.body for h in getattr(stmt, "handlers", []))):
+                yield from _top_level(block)
 
 
 def _qualify(node: ast.expr, names: dict[str, str]) -> str | None:
