@@ -66,6 +66,11 @@ class LegacyIndex:
         """Bare method names worth a look: those of the method symbols rules match."""
         return frozenset(symbol.rpartition(".")[2] for symbol in (*self.method_symbols, *self.method_roles))
 
+    @property
+    def maker_names(self) -> frozenset[str]:
+        """Names of the constructors and getters that make legacy objects."""
+        return frozenset(q.rpartition(".")[2] for q in (*self.roles, *self.type_roles))
+
     def needles(self) -> tuple[bytes, ...]:
         """Byte strings at least one of which appears in any file that uses a deprecated name."""
         return tuple(sorted(symbol.encode() for symbol in self.symbols))

@@ -50,10 +50,15 @@ class _Analyzer:
         self.path: tuple[StmtSlot, ...] = ()
         self.stmt: ast.stmt = ast.Pass(lineno=0, col_offset=0)
         self.blocks: dict[tuple[int, str], list[ast.stmt]] = {}
-        self.methods = index.methods
+        # Method calls matter only on legacy objects, which only their makers create.
+        self.methods = index.methods if any(name in text for name in index.maker_names) else frozenset()
         self.method_calls: list[_Candidate] = []
         self.assignments: list[_Candidate] = []
         self.call_parents: dict[int, ast.AST] = {}
+        # A top-level function or class whose text names none of these cannot hold a finding.
+        names = "|".join(sorted(map(re.escape, self.interesting))) or "(?!)"
+        methods = "|".join(sorted(map(re.escape, self.methods))) or "(?!)"
+        self.needles = re.compile(rf"\b(?:{names})\b|\.\s*(?:{methods})\b")
 
     # -- traversal -----------------------------------------------------------------------
 
@@ -74,6 +79,10 @@ class _Analyzer:
         self.path, self.stmt = saved_path, saved_stmt
 
     def visit_stmt(self, node: ast.stmt, scope: Scope) -> None:
+        if scope.kind == "module" and isinstance(node, (*_FUNCTION_NODES, ast.ClassDef)) and not self.mentions(node):
+            kind = "class" if isinstance(node, ast.ClassDef) else "def"
+            scope.bind(Binding(node.name, node.lineno, kind, target=self.definition_target(node.name, scope), stmt=node))
+            return
         if isinstance(node, _FUNCTION_NODES):
             self.visit_function(node, scope)
         elif isinstance(node, ast.ClassDef):
@@ -88,6 +97,12 @@ class _Analyzer:
                 if isinstance(node.value, ast.Call) or isinstance(node, ast.AnnAssign):
                     self.assignments.append(_Candidate(node, scope, self.path, self.stmt, node))
             self.visit_children(node, scope)
+
+    def mentions(self, node: ast.stmt) -> bool:
+        """Whether the text of a statement (decorators included) contains a name worth a look."""
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+        text = "\n".join(self.lines[first - 1 : node.end_lineno or node.lineno])
+        return self.needles.search(text) is not None
 
     def visit_children(self, node: ast.AST, scope: Scope) -> None:
         for field, value in ast.iter_fields(node):
