@@ -31,12 +31,22 @@ class RewriteError(Exception):
 def rewrite(source: str, edits: Sequence[Edit]) -> str:
     """Return `source` with `edits` applied; formatting and comments elsewhere are kept."""
     module = cst.parse_module(source)
-    rewriter = _Rewriter(edits, positions(module))
+    lines = {edit_line(edit) for edit in edits} - {None}
+    rewriter = _Rewriter(edits, positions(module, lines))
     new_module = module.visit(rewriter)
     missing = rewriter.unapplied()
     if missing:
         raise RewriteError(f"could not locate the code for {len(missing)} edit(s), first: {missing[0]}")
     return new_module.code
+
+
+def edit_line(edit: Edit) -> int | None:
+    """The line an edit is anchored on (None for module-wide edits such as imports)."""
+    for field in ("anchor", "statement", "function"):
+        position = getattr(edit, field, None)
+        if position is not None:
+            return position.line
+    return None
 
 
 def _unique(items):
@@ -66,6 +76,9 @@ class _Rewriter(cst.CSTTransformer):
         renamed = {e.replacement for e in edits if isinstance(e, RemoveImport) and e.replacement}
         self.module_code = [e.code for e in edits if isinstance(e, AddModuleCode)]
         self.imports = [e for e in edits if isinstance(e, AddImport) and e.name not in renamed]
+        self.anchors = [
+            *self.calls, *self.names, *self.inserts, *self.statements, *self.params, *self.removals
+        ]
         self.done: set[object] = set()
         self.attribute_names: set[int] = set()
         # Ids of placeholder lines for removed statements. The placeholders themselves are kept
@@ -84,9 +97,20 @@ class _Rewriter(cst.CSTTransformer):
         ]
         return [f"{kind} at line {p.line}, column {p.col + 1}" for kind, p in pending if (kind, p) not in self.done]
 
-    def _pos(self, node: cst.CSTNode) -> Pos:
-        start = self.ranges[node].start
-        return Pos(start.line, start.column)
+    def _pos(self, node: cst.CSTNode) -> Pos | None:
+        found = self.ranges.get(node)
+        return Pos(found.start.line, found.start.column) if found is not None else None
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # Statements that hold no edit are left whole: no need to walk into them.
+        if isinstance(node, (cst.BaseStatement, cst.BaseSmallStatement)):
+            found = self.ranges.get(node)
+            if found is not None and not any(
+                (found.start.line, found.start.column) <= (a.line, a.col) < (found.end.line, found.end.column)
+                for a in self.anchors
+            ):
+                return False
+        return super().on_visit(node)
 
     # -- expressions ---------------------------------------------------------------------
 
@@ -258,7 +282,9 @@ class _Rewriter(cst.CSTTransformer):
         return [a for a in self.inserts if ("insert", a) not in self.done and self._contains(node, a)]
 
     def _contains(self, node: cst.CSTNode, anchor: Pos) -> bool:
-        code_range = self.ranges[node]
+        code_range = self.ranges.get(node)
+        if code_range is None:
+            return False
         start = (code_range.start.line, code_range.start.column)
         end = (code_range.end.line, code_range.end.column)
         return start <= (anchor.line, anchor.col) < end
