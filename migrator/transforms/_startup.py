@@ -196,9 +196,8 @@ def _dependencies(calls: list[ast.expr]) -> dict[str, str] | None:
 
 def _position(ctx: PlanContext, node: ast.expr) -> Pos:
     """The position of a statement's method name, as the rewriter locates statements."""
-    line = ctx.model.lines[node.end_lineno - 1]
-    end = len(line.encode("utf-8")[: node.end_col_offset].decode("utf-8", "replace"))
-    return Pos(node.end_lineno, end - len(getattr(node, "attr", "")))
+    end = Columns(ctx.model.lines).pos(node.end_lineno, node.end_col_offset)
+    return Pos(end.line, end.col - len(getattr(node, "attr", "")))
 
 
 def _registration(ctx: PlanContext, name: str, class_name: str, qualname: str) -> str:
