@@ -9,7 +9,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from migrator._frozen import FrozenDict
-from migrator.analysis.agents import BASE_AGENT, REGISTRATION, AgentClass, FileAgents, resolve_agents, scan_file
+from migrator.analysis.agents import (
+    BASE_AGENT,
+    REGISTRATION,
+    AgentClass,
+    FileAgents,
+    resolve_agents,
+    scan_file,
+)
 from migrator.discovery import SourceFile
 from migrator.sourcefile import DecodeError, SourceText
 from migrator.transforms._test_shapes import FIXTURE_NAME

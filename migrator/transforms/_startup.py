@@ -17,6 +17,7 @@ import dataclasses
 import json
 
 from migrator.analysis.model import Pos, Reference
+from migrator.analysis.positions import Columns
 from migrator.analysis.scopes import resolve_expression
 from migrator.transforms._imports import import_edits
 from migrator.transforms.base import PlanContext
