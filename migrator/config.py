@@ -6,9 +6,9 @@ import dataclasses
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from migrator._frozen import FrozenDict
 from typing import Any
 
+from migrator._frozen import FrozenDict
 from migrator.exit_codes import UsageError
 from migrator.phases import DEFAULT_PHASES, PHASE_IDS, Phase
 

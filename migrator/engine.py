@@ -7,21 +7,21 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import migrator.transforms as transforms
-from migrator.analysis.agents import module_name_of
 from migrator._frozen import FrozenDict
+from migrator.analysis.agents import module_name_of
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, Pos, Reference
 from migrator.config import Config
-from migrator.matching import build_index
 from migrator.discovery import SourceFile
 from migrator.markdown import python_fences, replace_fences
+from migrator.matching import build_index
 from migrator.phases import PhaseMap
 from migrator.project import ProjectFacts
 from migrator.results import FileResult, Finding, RunResult, Status
 from migrator.rules import Rule
 from migrator.sourcefile import DecodeError, SourceText
-from migrator.transforms.base import PlanContext
 from migrator.transforms import STAGES
+from migrator.transforms.base import PlanContext
 from migrator.transforms.edits import Fix, Manual, Plan
 
 

@@ -7,9 +7,9 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from migrator._frozen import FrozenDict
 from typing import Any
 
+from migrator._frozen import FrozenDict
 from migrator.exit_codes import UsageError
 from migrator.phases import PHASE_IDS
 
