@@ -53,7 +53,7 @@ def run(
     if progress is not None:
         progress.start(len(files))
     results: list[FileResult | None] = [None] * len(files)
-    needles = shortest_needles(settings.index.needles())
+    needles = settings.index.needles
     ruled_phases = {phase for rule in settings.rules for phase in rule.phases}
     pending: list[Candidate] = []
     keys: dict[int, str] = {}
@@ -78,16 +78,6 @@ def run(
         if progress is not None:
             progress.advance()
     return RunResult(tuple(r for r in results if r is not None))
-
-
-def shortest_needles(needles: Sequence[bytes]) -> tuple[bytes, ...]:
-    """The needles without those that contain another: any file the dropped ones match, the rest match."""
-    ordered = sorted(set(needles), key=len)
-    kept: list[bytes] = []
-    for needle in ordered:
-        if not any(shorter in needle for shorter in kept):
-            kept.append(needle)
-    return tuple(kept)
 
 
 def _settle(source: SourceFile, phase: str, ruled_phases: set[str], needles: Sequence[bytes]) -> FileResult | bytes:
@@ -145,8 +135,4 @@ def analyse_chunk(chunk: list[Candidate], settings: engine.Settings) -> list[tup
 
 def analyse_one(candidate: Candidate, settings: engine.Settings) -> tuple[FileResult, bool]:
     """One candidate's result, and whether it is complete (not an internal error)."""
-    try:
-        return engine.process_bytes(candidate.raw, candidate.relpath, candidate.phase, settings), True
-    except Exception as error:  # the per-file boundary: one bad file never stops the run
-        message = f"internal error: {type(error).__name__}: {error}"
-        return FileResult(candidate.relpath, candidate.phase, Status.FAILED, message=message), False
+    return engine.process_safely(candidate.raw, candidate.relpath, candidate.phase, settings)

@@ -18,7 +18,8 @@ from migrator.progress import ProgressBar
 from migrator.report import render_github, render_json, render_sarif
 from migrator.report.table import print_counts, print_errors, print_findings
 from migrator.results import RunResult, Status
-from migrator.session import Session
+from migrator.rules import select
+from migrator.session import Session, project_rules
 from migrator.writing import rollback, write_changes
 
 app = typer.Typer(
@@ -211,12 +212,7 @@ def rollback_command(
 @app.command(name="rules")
 def rules_command() -> None:
     """List the rules."""
-    from migrator.config import load_config
-    from migrator.rules import load_rules
-    from migrator.transforms import TRANSFORMS
-
-    config = load_config(Path("."))
-    for rule in load_rules(config.rule_dirs, TRANSFORMS.keys()):
+    for rule in project_rules(load_config(Path("."))):
         fix = "fix" if rule.fixable else "detect"
         _out().print(f"{rule.id}  {rule.name:<28} {fix:<6} {','.join(sorted(rule.phases)):<9} {rule.summary}", markup=False, highlight=False)
 
@@ -224,15 +220,7 @@ def rules_command() -> None:
 @app.command()
 def explain(rule_id: str = typer.Argument(..., help="A rule ID, e.g. MIG001.")) -> None:
     """Print one rule's documentation."""
-    from migrator.config import load_config
-    from migrator.rules import load_rules
-    from migrator.transforms import TRANSFORMS
-
-    config = load_config(Path("."))
-    rules = {rule.id: rule for rule in load_rules(config.rule_dirs, TRANSFORMS.keys())}
-    rule = rules.get(rule_id.upper())
-    if rule is None:
-        raise UsageError(f"unknown rule {rule_id!r}; `migrator rules` lists them")
+    (rule,) = select(project_rules(load_config(Path("."))), [rule_id])
     out = _out()
     fix = "automatic fix" if rule.fixable else "detect only (manual review)"
     text = (

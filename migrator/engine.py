@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import migrator.transforms as transforms
 from migrator._frozen import FrozenDict
@@ -17,7 +17,7 @@ from migrator.markdown import python_fences, replace_fences
 from migrator.matching import build_index
 from migrator.phases import PhaseMap
 from migrator.project import ProjectFacts
-from migrator.results import FileResult, Finding, RunResult, Status
+from migrator.results import FileResult, Finding, Status
 from migrator.rules import Rule
 from migrator.sourcefile import DecodeError, SourceText
 from migrator.transforms import STAGES
@@ -44,36 +44,30 @@ class Settings:
         return cls(config=config, rules=tuple(rules), index=index, rule_symbols=rule_symbols, **options)  # type: ignore[arg-type]
 
 
-def run(files: Iterable[tuple[SourceFile, str]], settings: Settings, progress: Callable[[], None] | None = None) -> RunResult:
-    """Process `(file, phase)` pairs in order."""
-    results = []
-    for source, phase in files:
-        results.append(process_file(source, phase, settings))
-        if progress is not None:
-            progress()
-    return RunResult(tuple(results))
-
-
 def process_file(source: SourceFile, phase: str, settings: Settings) -> FileResult:
-    """Find (and with `settings.fix`, rewrite) the deprecated uses in one file."""
-    try:
-        return _process(source, phase, settings)
-    except Exception as error:  # the per-file boundary: one bad file never stops the run
-        return FileResult(source.relpath, phase, Status.FAILED, message=f"internal error: {type(error).__name__}: {error}")
-
-
-def _process(source: SourceFile, phase: str, settings: Settings) -> FileResult:
+    """Find (and with `settings.fix`, rewrite) the deprecated uses in one file on disk."""
     try:
         raw = source.path.read_bytes()
     except OSError as error:
         return FileResult(source.relpath, phase, Status.FAILED, message=f"cannot read: {error.strerror or error}")
-    return process_bytes(raw, source.relpath, phase, settings)
+    return process_safely(raw, source.relpath, phase, settings)[0]
+
+
+def process_safely(raw: bytes, relpath: str, phase: str, settings: Settings) -> tuple[FileResult, bool]:
+    """`process_bytes` behind the per-file boundary: one bad file never stops the run.
+
+    The flag says whether the result is complete (not an internal error), so caches can skip it.
+    """
+    try:
+        return process_bytes(raw, relpath, phase, settings), True
+    except Exception as error:
+        return FileResult(relpath, phase, Status.FAILED, message=f"internal error: {type(error).__name__}: {error}"), False
 
 
 def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> FileResult:
     """Find (and with `settings.fix`, rewrite) the deprecated uses in one file's bytes."""
     rules = [rule for rule in settings.rules if phase in rule.phases]
-    if not rules or not any(needle in raw for needle in settings.index.needles()):
+    if not rules or not any(needle in raw for needle in settings.index.needles):
         return FileResult(relpath, phase, Status.UNCHANGED)
     try:
         decoded = SourceText.decode(raw)
@@ -137,12 +131,12 @@ def _process_markdown(
     raw: bytes, decoded: SourceText, relpath: str, phase: str, rules: Sequence[Rule], settings: Settings
 ) -> FileResult:
     """Each Python fence is checked (and rewritten) on its own; a fence that does not parse is reported."""
-    needles = settings.index.needles()
     findings: list[Finding] = []
     problems: list[str] = []
     replacements: dict[int, str] = {}
-    for fence in python_fences(decoded.text):
-        if not any(needle.decode() in fence.code for needle in needles):
+    fences = python_fences(decoded.text)
+    for fence in fences:
+        if not any(needle in fence.code for needle in settings.index.text_needles):
             continue
         where = Pos(fence.first_line, len(fence.indent))
         try:
@@ -155,7 +149,7 @@ def _process_markdown(
             problems.append(f"the Python fence at line {fence.first_line - 1}: {outcome.rejected}")
         elif outcome.new_text is not None and outcome.new_text != fence.code:
             replacements[fence.start] = outcome.new_text
-    new_text = replace_fences(decoded.text, replacements) if replacements else None
+    new_text = replace_fences(decoded.text, fences, replacements) if replacements else None
     result = _result(raw, decoded, relpath, phase, tuple(findings), new_text, settings.want_diff)
     return dataclasses.replace(result, problems=tuple(problems))
 

@@ -54,12 +54,12 @@ def python_fences(text: str) -> list[Fence]:
     return fences
 
 
-def replace_fences(text: str, replacements: dict[int, str]) -> str:
-    """`text` with the code of the fences at the given `start` indexes replaced."""
+def replace_fences(text: str, fences: list[Fence], replacements: dict[int, str]) -> str:
+    """`text` with the code of the `fences` (found in it) at the given `start` indexes replaced."""
     lines = split_lines(text)
-    fences = {fence.start: fence for fence in python_fences(text)}
+    by_start = {fence.start: fence for fence in fences}
     for start in sorted(replacements, reverse=True):
-        fence = fences[start]
+        fence = by_start[start]
         code = replacements[start]
         new_lines = [fence.indent + line if line.strip() else line for line in split_lines(code)]
         lines[fence.start : fence.end] = new_lines

@@ -83,6 +83,18 @@ def load_rules(extra_dirs: Sequence[Path] = (), known_transforms: Iterable[str] 
     return tuple(rules[key] for key in sorted(rules))
 
 
+def select(rules: Sequence[Rule], ids: Iterable[str]) -> tuple[Rule, ...]:
+    """The rules with the given IDs (any case); an unknown ID is a usage error."""
+    by_id = {rule.id: rule for rule in rules}
+    chosen = []
+    for rule_id in ids:
+        rule = by_id.get(rule_id.upper())
+        if rule is None:
+            raise UsageError(f"unknown rule {rule_id!r}; `migrator rules` lists them")
+        chosen.append(rule)
+    return tuple(rule for rule in rules if rule in chosen)
+
+
 def load_rule(path: Path, known_transforms: frozenset[str]) -> Rule:
     """Parse and validate one rule file."""
     named = _FILE_NAME.match(path.name)

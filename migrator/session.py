@@ -14,7 +14,7 @@ from migrator.discovery import discover
 from migrator.exit_codes import UsageError
 from migrator.phases import PHASE_IDS, PhaseMap
 from migrator.results import RunResult
-from migrator.rules import Rule, load_rules
+from migrator.rules import Rule, load_rules, select
 from migrator.transforms import TRANSFORMS
 
 
@@ -37,13 +37,9 @@ class Session:
             if not os.path.lexists(path):
                 raise UsageError(f"path does not exist: {path}")
         config = load_config(paths[0])
-        rules = load_rules(config.rule_dirs, TRANSFORMS.keys())
+        rules = project_rules(config)
         if rule_ids:
-            known = {rule.id for rule in rules}
-            unknown = [r for r in rule_ids if r.upper() not in known]
-            if unknown:
-                raise UsageError(f"unknown rule {unknown[0]!r}; `migrator rules` lists them")
-            rules = tuple(rule for rule in rules if rule.id in {r.upper() for r in rule_ids})
+            rules = select(rules, rule_ids)
         phase_map = PhaseMap(config.phases)
         wanted = phase_map.resolve(phases) if phases else frozenset(PHASE_IDS)
         found = discover(config.root, paths, config.include, config.exclude)
@@ -67,3 +63,8 @@ class Session:
         # Rewrites carry the new bytes of each file; only findings are worth keeping.
         cache = ResultCache.open(self.config.root, self.config, self.rules, facts) if use_cache and not fix else None
         return batch.run(self.files, settings, jobs=jobs, cache=cache, progress=progress)
+
+
+def project_rules(config: Config) -> tuple[Rule, ...]:
+    """The shipped rules and the project's own, checked against the transforms there are."""
+    return load_rules(config.rule_dirs, TRANSFORMS.keys())

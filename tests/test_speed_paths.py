@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from migrator import batch, engine
+from migrator.analysis.legacy import shortest_needles
 from migrator.cache import CACHE_DIR, KEEP_RUNS, run_key
 from migrator.progress import ProgressBar
 from migrator.project import ProjectFacts
@@ -268,7 +269,7 @@ def test_old_run_folders_are_pruned(cli, project):
 
 
 def test_prefilter_keeps_only_needles_no_other_needle_explains():
-    assert batch.shortest_needles([b"get_global_db_session", b"db_session", b"AgentRegistry", b"db_session"]) == (
+    assert shortest_needles([b"get_global_db_session", b"db_session", b"AgentRegistry", b"db_session"]) == (
         b"db_session",
         b"AgentRegistry",
     )

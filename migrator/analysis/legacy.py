@@ -4,6 +4,7 @@ legacy object (the singleton registry, the shared bridge) a constructor or gette
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping
 
 from migrator._frozen import FrozenDict
@@ -71,9 +72,14 @@ class LegacyIndex:
         """Names of the constructors and getters that make legacy objects."""
         return frozenset(q.rpartition(".")[2] for q in (*self.roles, *self.type_roles))
 
+    @functools.cached_property
     def needles(self) -> tuple[bytes, ...]:
         """Byte strings at least one of which appears in any file that uses a deprecated name."""
-        return tuple(sorted(symbol.encode() for symbol in self.symbols))
+        return shortest_needles([symbol.encode() for symbol in self.symbols])
+
+    @functools.cached_property
+    def text_needles(self) -> tuple[str, ...]:
+        return tuple(needle.decode() for needle in self.needles)
 
     def defined_here(self, module_name: str) -> frozenset[str]:
         """The deprecated symbols that `module_name` itself defines (src layouts included)."""
@@ -88,3 +94,12 @@ class LegacyIndex:
             if symbol in symbols and (module_name == module or module_name.endswith("." + module)):
                 return module
         return None
+
+
+def shortest_needles(needles: Iterable[bytes]) -> tuple[bytes, ...]:
+    """The needles without those that contain another: any file the dropped ones match, the rest match."""
+    kept: list[bytes] = []
+    for needle in sorted(set(needles), key=len):
+        if not any(shorter in needle for shorter in kept):
+            kept.append(needle)
+    return tuple(kept)
