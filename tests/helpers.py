@@ -6,10 +6,10 @@ import dataclasses
 import textwrap
 from pathlib import Path
 
+from migrator import project
 from migrator.config import Config, parse_config
 from migrator.engine import Settings, process_bytes
 from migrator.phases import PhaseMap
-from migrator import project
 from migrator.results import FileResult, Finding
 from migrator.rules import load_rules
 from migrator.transforms import TRANSFORMS

@@ -6,7 +6,6 @@ import os
 import stat
 from pathlib import Path
 
-
 from migrator.exit_codes import ExitCode
 from tests.conftest import FACTORY, git, snapshot, write
 

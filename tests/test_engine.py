@@ -8,9 +8,9 @@ import pytest
 
 import migrator.transforms._rewriter as rewriter
 from migrator.results import Status
-from tests.conftest import FACTORY
 from migrator.rules import load_rules
 from migrator.transforms import TRANSFORMS
+from tests.conftest import FACTORY
 from tests.helpers import assert_rewrites, assert_unchanged, make_config, run_text
 
 HEADER = f"from {FACTORY} import get_agent_instance_factory\n"

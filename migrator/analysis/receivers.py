@@ -96,7 +96,7 @@ class Receivers:
             return
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for target in targets:
-            key, _ = self._target_key(target, scope)
+            key = self._target_key(target, scope)
             if key is None:
                 continue
             self.roles[key] = role
@@ -108,15 +108,15 @@ class Receivers:
                 self._legacy_lines.setdefault(key, set()).add(node.lineno)
                 self.scopes[key] = scope
 
-    def _target_key(self, target: ast.expr, scope: Scope) -> tuple[tuple | None, None]:
+    def _target_key(self, target: ast.expr, scope: Scope) -> tuple | None:
         if isinstance(target, ast.Name):
             if scope.kind == "class":
-                return ("self", id(scope), target.id), None
-            return ("local", id(scope), target.id), None
+                return ("self", id(scope), target.id)
+            return ("local", id(scope), target.id)
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
             if scope.kind == "function" and scope.self_name() == target.value.id:
-                return ("self", id(scope.owner_class), target.attr), None
-        return None, None
+                return ("self", id(scope.owner_class), target.attr)
+        return None
 
     def _note_annotated_params(self, assignments: Sequence[_Candidate], calls: Sequence[_Candidate]) -> None:
         seen: set[int] = set()

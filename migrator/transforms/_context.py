@@ -100,10 +100,18 @@ def _identity_in_scope(ref: Reference) -> dict[str, str] | None:
 
 
 def _build_from_identity(ref: Reference, ctx: PlanContext, function: Scope, identity: dict[str, str]) -> ContextChoice:
+    return _insert_context(ref, ctx, function, identity)
+
+
+def _insert_context(
+    ref: Reference, ctx: PlanContext, function: Scope, values: dict[str, str], extra: tuple[Edit, ...] = ()
+) -> ContextChoice:
+    """`user_context = UserExecutionContext.from_request_supervisor(...)` before the statement,
+    remembered so that later uses in the same function reuse it."""
     name = ctx.config.context_names[0]
-    code = _context_statement(ctx, ref, name, identity)
+    code = _context_statement(ctx, ref, name, values)
     ctx.state.context_statements.append((function, ref.stmt_path, name))
-    return ContextChoice(name, (InsertStatement(ref.anchor, code), *import_edits(ctx, ["UserExecutionContext"])))
+    return ContextChoice(name, (InsertStatement(ref.anchor, code), *extra, *import_edits(ctx, ["UserExecutionContext"])))
 
 
 def _test_context(ref: Reference, ctx: PlanContext, function: Scope) -> ContextChoice | Manual | None:
@@ -148,17 +156,12 @@ def _fixture_definition(ctx: PlanContext) -> tuple[Edit, ...]:
 
 def _inline(ref: Reference, ctx: PlanContext, *, example: bool) -> ContextChoice:
     """Steps 3 (unittest) and 4 (examples): build a literal context before the statement."""
-    name = ctx.config.context_names[0]
+    function = ref.scope.enclosing_function() or ref.scope
     if example:
         values = {"user_id": '"example_user"', "thread_id": '"example_thread"', "run_id": '"example_run"'}
-        extra: tuple[Edit, ...] = ()
-    else:
-        values = {"user_id": '"test_user"', "thread_id": '"test_thread"', "run_id": 'f"test_run_{uuid.uuid4()}"'}
-        extra = (AddImport("uuid"),)
-    code = _context_statement(ctx, ref, name, values)
-    function = ref.scope.enclosing_function() or ref.scope
-    ctx.state.context_statements.append((function, ref.stmt_path, name))
-    return ContextChoice(name, (InsertStatement(ref.anchor, code), *extra, *import_edits(ctx, ["UserExecutionContext"])))
+        return _insert_context(ref, ctx, function, values)
+    values = {"user_id": '"test_user"', "thread_id": '"test_thread"', "run_id": 'f"test_run_{uuid.uuid4()}"'}
+    return _insert_context(ref, ctx, function, values, (AddImport("uuid"),))
 
 
 def _context_statement(ctx: PlanContext, ref: Reference, name: str, values: dict[str, str]) -> str:

@@ -30,7 +30,7 @@ def plan_getter_cleanup(ref: Reference, ctx: PlanContext, what: str) -> Plan:
             "replace that use with the request's user context"
         )
     pending = [use for use in ctx.model.uses_of_receiver(key) if not isinstance(ctx.plan_of(use), Fix)]
-    if pending or _other_uses(ctx, key, statement):
+    if pending or _other_uses(ctx, key):
         lines = ", ".join(str(use.span.start.line) for use in pending[:5]) or "elsewhere"
         return Manual(
             f"the object from {what} is still used (line {lines}); remove this assignment once every "
@@ -39,23 +39,22 @@ def plan_getter_cleanup(ref: Reference, ctx: PlanContext, what: str) -> Plan:
     return Fix((ReplaceStatement(ref.anchor, ""),))
 
 
-def _other_uses(ctx: PlanContext, key: tuple, assignment: ast.stmt) -> bool:
-    """Whether the variable a getter filled is used other than as a receiver of known methods."""
-    if key[0] != "local":
-        attr = key[2]
-        known = {id(r.node.func.value) for r in ctx.model.uses_of_receiver(key)}
-        return any(
-            isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, ast.Load)
-            and id(node) not in known
-            for node in ast.walk(ctx.model.tree)
-        )
-    name = key[2]
+def _other_uses(ctx: PlanContext, key: tuple) -> bool:
+    """Whether the variable a getter filled is used other than as a receiver of known methods.
+
+    A local is looked for in its own scope; a `self.` attribute anywhere in the module.
+    """
+    kind, _, name = key
     known = {id(r.node.func.value) for r in ctx.model.uses_of_receiver(key)}
-    scope_node = _scope_node(ctx, key)
-    return any(
-        isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load) and id(node) not in known
-        for node in ast.walk(scope_node)
-    )
+    where = _scope_node(ctx, key) if kind == "local" else ctx.model.tree
+    for node in ast.walk(where):
+        if id(node) in known or not isinstance(getattr(node, "ctx", None), ast.Load):
+            continue
+        if (kind == "local" and isinstance(node, ast.Name) and node.id == name) or (
+            kind != "local" and isinstance(node, ast.Attribute) and node.attr == name
+        ):
+            return True
+    return False
 
 
 def _scope_node(ctx: PlanContext, key: tuple) -> ast.AST:

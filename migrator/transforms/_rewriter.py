@@ -76,9 +76,12 @@ class _Rewriter(cst.CSTTransformer):
         renamed = {e.replacement for e in edits if isinstance(e, RemoveImport) and e.replacement}
         self.module_code = [e.code for e in edits if isinstance(e, AddModuleCode)]
         self.imports = [e for e in edits if isinstance(e, AddImport) and e.name not in renamed]
-        self.anchors = [
-            *self.calls, *self.names, *self.inserts, *self.statements, *self.params, *self.removals
-        ]
+        # Every located edit, by the key `done` records it under once carried out.
+        self.located = {
+            "call": self.calls, "name": self.names, "insert": self.inserts,
+            "statement": self.statements, "param": self.params, "import": self.removals,
+        }
+        self.anchors = [anchor for by_anchor in self.located.values() for anchor in by_anchor]
         self.done: set[object] = set()
         self.attribute_names: set[int] = set()
         # Ids of placeholder lines for removed statements. The placeholders themselves are kept
@@ -87,15 +90,12 @@ class _Rewriter(cst.CSTTransformer):
         self._placeholders: list[cst.CSTNode] = []
 
     def unapplied(self) -> list[str]:
-        pending = [
-            *(("call", p) for p in self.calls),
-            *(("name", p) for p in self.names),
-            *(("insert", p) for p in self.inserts),
-            *(("statement", p) for p in self.statements),
-            *(("param", p) for p in self.params),
-            *(("import", p) for p in self.removals),
+        return [
+            f"{kind} at line {p.line}, column {p.col + 1}"
+            for kind, by_anchor in self.located.items()
+            for p in by_anchor
+            if (kind, p) not in self.done
         ]
-        return [f"{kind} at line {p.line}, column {p.col + 1}" for kind, p in pending if (kind, p) not in self.done]
 
     def _pos(self, node: cst.CSTNode) -> Pos | None:
         found = self.ranges.get(node)

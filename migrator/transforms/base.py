@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -57,7 +58,7 @@ class PlanContext:
         qualname = f"{self.model.module_name}.{cls.name}"
         return self.project is not None and qualname in self.project.agent_classes
 
-    @property
+    @functools.cached_property
     def indent_unit(self) -> str:
         """The file's own indentation step, so inserted code matches it."""
         for line in self.model.lines:
