@@ -1,15 +1,16 @@
 """Runs the engine over many files: a bytes prefilter, the result cache, then serial or pooled analysis.
 
 Most files of a large tree never mention a deprecated name. They are settled in the parent by
-reading their bytes once; only the files that mention one (the candidates) are analysed, in
-worker processes when there are enough of them to pay for the pool.
+reading their bytes once, the same read that feeds the project's first pass; only the files
+that mention one (the candidates) are analysed, in worker processes when there are enough of
+them to pay for the pool.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Protocol
 
@@ -41,58 +42,158 @@ class Candidate:
     raw: bytes
 
 
+@dataclasses.dataclass
+class Sweep:
+    """What one read of every project file tells, before any file is analysed.
+
+    `first_pass_sources` feeds the project facts (agent classes, conftest fixtures); the run's own
+    files are either settled (`results`), candidates with their bytes, or `unmatched`: settled
+    as unchanged only because none of the needles known before the first pass occurs in them.
+    """
+
+    results: list[FileResult | None]
+    candidates: list[Candidate]
+    unmatched: list[int]
+    first_pass_sources: list[tuple[str, bytes]]
+
+
+def sweep(
+    files: Sequence[tuple[SourceFile, str]],
+    project_files: Sequence[SourceFile],
+    ruled_phases: Collection[str],
+    needles: Sequence[bytes],
+    first_pass: Callable[[str, bytes], bool],
+    progress: Progress | None = None,
+) -> Sweep:
+    """Read every project file once: the first pass's sources, and the run's candidates.
+
+    `project_files` is the whole tree (the first pass must see it all); `files` are the run's
+    `(file, phase)` pairs, a subset of it. Files outside the run are read only for the first
+    pass, and only `.py` files are. `progress` is started here and advanced for each run
+    file settled; `run` advances it for the rest.
+    """
+    if progress is not None:
+        progress.start(len(files))
+    place = {source.relpath: (position, phase) for position, (source, phase) in enumerate(files)}
+    swept = Sweep([None] * len(files), [], [], [])
+    for source in _union(files, project_files, place):
+        slot = place.get(source.relpath)
+        python = source.relpath.endswith(".py")
+        if slot is not None and slot[1] not in ruled_phases:
+            swept.results[slot[0]] = FileResult(source.relpath, slot[1], Status.UNCHANGED)
+            _advance(progress)
+            if not python:
+                continue
+            slot = None
+        elif slot is None and not python:
+            continue
+        try:
+            raw = source.path.read_bytes()
+        except OSError as error:
+            if slot is not None:
+                message = f"cannot read: {error.strerror or error}"
+                swept.results[slot[0]] = FileResult(source.relpath, slot[1], Status.FAILED, message=message)
+                _advance(progress)
+            continue
+        if python and first_pass(source.relpath, raw):
+            swept.first_pass_sources.append((source.relpath, raw))
+        if slot is None:
+            continue
+        position, phase = slot
+        # A plain loop: a generator per file costs more than the search on most files.
+        for needle in needles:
+            if needle in raw:
+                swept.candidates.append(Candidate(position, source.relpath, phase, raw))
+                break
+        else:
+            swept.results[position] = FileResult(source.relpath, phase, Status.UNCHANGED)
+            swept.unmatched.append(position)
+            _advance(progress)
+    return swept
+
+
+def _advance(progress: Progress | None, count: int = 1) -> None:
+    if progress is not None and count:
+        progress.advance(int(count))
+
+
+def _union(
+    files: Sequence[tuple[SourceFile, str]], project_files: Sequence[SourceFile], place: Mapping[str, object]
+) -> Iterator[SourceFile]:
+    """The project's files, then any run file the project list lacks (a path given outside it)."""
+    seen = 0
+    for source in project_files:
+        if source.relpath in place:
+            seen += 1
+        yield source
+    if seen < len(place):
+        listed = {source.relpath for source in project_files}
+        yield from (source for source, _ in files if source.relpath not in listed)
+
+
 def run(
     files: Sequence[tuple[SourceFile, str]],
+    swept: Sweep,
     settings: engine.Settings,
     *,
+    known_needles: Sequence[bytes] = (),
     jobs: int = 0,
     cache: ResultCache | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    """Process `(file, phase)` pairs; results come back in the order of `files`."""
-    if progress is not None:
-        progress.start(len(files))
-    results: list[FileResult | None] = [None] * len(files)
-    needles = settings.index.needles
-    ruled_phases = {phase for rule in settings.rules for phase in rule.phases}
-    pending: list[Candidate] = []
+    """Finish a sweep of `(file, phase)` pairs; results come back in the order of `files`.
+
+    `known_needles` are the needles the sweep used; needles the first pass added (agent class
+    names) are searched for in the unmatched files, which are read again for that.
+    """
+    results = list(swept.results)
+    pending = sorted(swept.candidates, key=lambda candidate: candidate.position)
+    known = set(known_needles)
+    added = [needle for needle in settings.index.needles if needle not in known]
+    # Files the sweep settled, and so counted, whose needle only the first pass revealed.
+    counted: set[int] = set()
+    if added:
+        found = _rescreen(files, swept.unmatched, added, results)
+        counted = {candidate.position for candidate in found}
+        pending = sorted([*pending, *found], key=lambda candidate: candidate.position)
     keys: dict[int, str] = {}
-    for position, (source, phase) in enumerate(files):
-        settled = _settle(source, phase, ruled_phases, needles)
-        if isinstance(settled, bytes):
-            raw = settled
-            settled = None
-            if cache is not None:
-                keys[position] = cache.key(source.relpath, phase, raw)
-                settled = cache.load(keys[position], source.relpath, phase)
-            if settled is None:
-                pending.append(Candidate(position, source.relpath, phase, raw))
+    waiting: list[Candidate] = []
+    for candidate in pending:
+        if cache is not None:
+            keys[candidate.position] = cache.key(candidate.relpath, candidate.phase, candidate.raw)
+            cached = cache.load(keys[candidate.position], candidate.relpath, candidate.phase)
+            if cached is not None:
+                results[candidate.position] = cached
+                _advance(progress, candidate.position not in counted)
                 continue
-        results[position] = settled
-        if progress is not None:
-            progress.advance()
-    for position, result, complete in _analyse(pending, settings, jobs):
+        waiting.append(candidate)
+    for position, result, complete in _analyse(waiting, settings, jobs):
         results[position] = result
         if cache is not None and complete:
             cache.store(keys[position], result)
-        if progress is not None:
-            progress.advance()
+        _advance(progress, position not in counted)
     return RunResult(tuple(r for r in results if r is not None))
 
 
-def _settle(source: SourceFile, phase: str, ruled_phases: set[str], needles: Sequence[bytes]) -> FileResult | bytes:
-    """The file's result when it can be told without analysis, else its bytes."""
-    if phase not in ruled_phases:
-        return FileResult(source.relpath, phase, Status.UNCHANGED)
-    try:
-        raw = source.path.read_bytes()
-    except OSError as error:
-        return FileResult(source.relpath, phase, Status.FAILED, message=f"cannot read: {error.strerror or error}")
-    # A plain loop: a generator per file costs more than the search on most files.
-    for needle in needles:
-        if needle in raw:
-            return raw
-    return FileResult(source.relpath, phase, Status.UNCHANGED)
+def _rescreen(
+    files: Sequence[tuple[SourceFile, str]],
+    unmatched: Sequence[int],
+    needles: Sequence[bytes],
+    results: list[FileResult | None],
+) -> list[Candidate]:
+    """The unmatched files that contain one of `needles`; a file now unreadable fails in `results`."""
+    found = []
+    for position in unmatched:
+        source, phase = files[position]
+        try:
+            raw = source.path.read_bytes()
+        except OSError as error:
+            message = f"cannot read: {error.strerror or error}"
+            results[position] = FileResult(source.relpath, phase, Status.FAILED, message=message)
+            continue
+        if any(needle in raw for needle in needles):
+            found.append(Candidate(position, source.relpath, phase, raw))
+    return found
 
 
 def _analyse(pending: list[Candidate], settings: engine.Settings, jobs: int) -> Iterator[tuple[int, FileResult, bool]]:

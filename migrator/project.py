@@ -6,7 +6,6 @@ import ast
 import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from migrator._frozen import FrozenDict
 from migrator.analysis.agents import (
@@ -17,7 +16,6 @@ from migrator.analysis.agents import (
     resolve_agents,
     scan_file,
 )
-from migrator.discovery import SourceFile
 from migrator.sourcefile import DecodeError, SourceText
 from migrator.transforms._test_shapes import FIXTURE_NAME
 
@@ -49,65 +47,46 @@ class ProjectFacts:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def first_pass_reads(relpath: str, raw: bytes) -> bool:
+    """Whether the first pass needs a file: it may define or register an agent class, or it is
+    a conftest.py that may define the `test_user_context` fixture. The first pass reads `.py`
+    files only."""
+    if relpath.rpartition("/")[2] == "conftest.py" and _FIXTURE in raw:
+        return True
+    return _BASE_AGENT in raw or (_REGISTER in raw and REGISTRATION.search(raw) is not None)
 
 
-def collect(root: Path, files: Iterable[SourceFile]) -> ProjectFacts:
-    """Gather the project facts for a run over `files`."""
-    files = list(files)
-    texts = []
-    for source in files:
-        if not source.relpath.endswith(".py"):
-            continue
-        try:
-            raw = source.path.read_bytes()
-        except OSError:
-            continue
-        if BASE_AGENT.encode() in raw or REGISTRATION.search(raw):
-            texts.append((source.relpath, raw))
-    facts = from_sources(texts)
-    return dataclasses.replace(facts, conftest_fixture_dirs=find_conftest_fixture_dirs(root, files))
+_BASE_AGENT = BASE_AGENT.encode()
+_FIXTURE = FIXTURE_NAME.encode()
+# The literal part of REGISTRATION: a substring search rules out most files faster than the regex.
+_REGISTER = b".register("
 
 
 def from_sources(sources: Iterable[tuple[str, bytes | str]]) -> ProjectFacts:
-    """The agent facts of the given (relpath, source) pairs; files that do not parse are skipped."""
+    """The facts of the given (relpath, source) pairs; files that do not decode or parse are skipped."""
     scanned: list[FileAgents] = []
+    fixture_dirs: set[str] = set()
     for relpath, raw in sources:
         try:
             text = SourceText.decode(raw).text if isinstance(raw, bytes) else raw
+            if relpath.rpartition("/")[2] == "conftest.py" and _defines_fixture(text):
+                fixture_dirs.add(relpath.rpartition("/")[0])
             scanned.append(scan_file(text, relpath))
         except (DecodeError, SyntaxError, ValueError):
             continue
     defaults = tuple(
         dict.fromkeys((name, qualname) for item in scanned for name, qualname, default in item.registrations if default)
     )
-    return ProjectFacts(agent_classes=FrozenDict(resolve_agents(scanned)), default_agents=defaults)
+    return ProjectFacts(
+        conftest_fixture_dirs=frozenset(fixture_dirs),
+        agent_classes=FrozenDict(resolve_agents(scanned)),
+        default_agents=defaults,
+    )
 
 
-def find_conftest_fixture_dirs(root: Path, files: Iterable[SourceFile]) -> frozenset[str]:
-    """Folders (relative to the root) whose conftest.py defines the `test_user_context` fixture.
-
-    Every folder above the given files is checked on disk, so a conftest.py outside the
-    scanned paths still counts.
-    """
-    folders: set[str] = set()
-    for source in files:
-        folder = source.relpath.rpartition("/")[0]
-        while folder not in folders:
-            folders.add(folder)
-            if not folder:
-                break
-            folder = folder.rpartition("/")[0]
-    needle = FIXTURE_NAME.encode()
-    found = set()
-    for folder in folders:
-        conftest = root / folder / "conftest.py" if folder else root / "conftest.py"
-        try:
-            raw = conftest.read_bytes()
-            if needle not in raw:
-                continue
-            tree = ast.parse(raw)
-        except (OSError, SyntaxError, ValueError):
-            continue
-        if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == FIXTURE_NAME for n in tree.body):
-            found.add(folder)
-    return frozenset(found)
+def _defines_fixture(text: str) -> bool:
+    """Whether a conftest.py defines `test_user_context` at its top level."""
+    if FIXTURE_NAME not in text:
+        return False
+    tree = ast.parse(text)
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == FIXTURE_NAME for n in tree.body)

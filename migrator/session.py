@@ -12,6 +12,7 @@ from migrator.cache import ResultCache
 from migrator.config import Config, load_config
 from migrator.discovery import discover
 from migrator.exit_codes import UsageError
+from migrator.matching import build_index
 from migrator.phases import PHASE_IDS, PhaseMap
 from migrator.results import RunResult
 from migrator.rules import Rule, load_rules, select
@@ -57,12 +58,21 @@ class Session:
         use_cache: bool = False,
         progress: batch.Progress | None = None,
     ) -> RunResult:
-        """Process every file; with `use_cache`, a scan reuses and records results under `.migrator/cache`."""
-        facts = project.collect(self.config.root, self.project_files or [source for source, _ in self.files])
+        """Process every file; with `use_cache`, a scan reuses and records results under `.migrator/cache`.
+
+        Every project file is read once: the first pass (agent classes) and the bytes prefilter
+        share that read. The prefilter's needles are those known before the first pass; the
+        names it adds are searched for afterwards in the files that matched none.
+        """
+        project_files = self.project_files or [source for source, _ in self.files]
+        known = build_index(self.config, self.rules, project.ProjectFacts())[0].needles
+        ruled_phases = {phase for rule in self.rules for phase in rule.phases}
+        swept = batch.sweep(self.files, project_files, ruled_phases, known, project.first_pass_reads, progress)
+        facts = project.from_sources(swept.first_pass_sources)
         settings = engine.Settings.build(self.config, self.rules, fix=fix, want_diff=want_diff, project=facts)
         # Rewrites carry the new bytes of each file; only findings are worth keeping.
         cache = ResultCache.open(self.config.root, self.config, self.rules, facts) if use_cache and not fix else None
-        return batch.run(self.files, settings, jobs=jobs, cache=cache, progress=progress)
+        return batch.run(self.files, swept, settings, known_needles=known, jobs=jobs, cache=cache, progress=progress)
 
 
 def project_rules(config: Config) -> tuple[Rule, ...]:

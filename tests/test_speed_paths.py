@@ -19,9 +19,11 @@ from migrator.cache import CACHE_DIR, KEEP_RUNS, run_key
 from migrator.progress import ProgressBar
 from migrator.project import ProjectFacts
 from migrator.rules import load_rules
+from migrator.session import Session
 from migrator.sourcefile import SourceText
 from migrator.transforms import TRANSFORMS
 from tests import corpus
+from tests.conftest import write
 from tests.cst_reference import CALL_RULE, IMPORT_RULE, find
 from tests.helpers import make_config, run_text
 
@@ -273,3 +275,74 @@ def test_prefilter_keeps_only_needles_no_other_needle_explains():
         b"db_session",
         b"AgentRegistry",
     )
+
+
+def _count_reads(monkeypatch) -> list[str]:
+    reads: list[str] = []
+    real = Path.read_bytes
+
+    def counting(self):
+        reads.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    return reads
+
+
+def test_scan_reads_each_project_file_once(cli, project, monkeypatch):
+    reads = _count_reads(monkeypatch)
+    result = cli("scan", "--no-cache", "-f", "json", "app", cwd=project)
+    assert result.code == 0
+    python = sorted(p.name for p in project.rglob("*.py"))
+    # The first pass looks at the whole project, the run at `app/` only: still one read each.
+    assert sorted(name for name in reads if name.endswith(".py")) == python
+
+
+AGENTS = """
+    from netra_backend.app.agents.base import BaseAgent
+
+
+    class TriageSubAgent(BaseAgent):
+        \"\"\"Handles request triage.\"\"\"
+"""
+
+HANDLER = """
+    from app.agents import TriageSubAgent
+
+
+    async def handle(user_context, llm, tools, request):
+        agent = TriageSubAgent(llm, tools)
+        return await agent.execute(request, user_context.run_id)
+"""
+
+
+def test_names_the_first_pass_finds_are_searched_in_files_the_prefilter_passed(cli, tmp_path, monkeypatch):
+    # handler.py mentions no deprecated name; only the agent class the first pass finds in
+    # agents.py makes it a candidate.
+    write(tmp_path, {"pyproject.toml": "[tool.migrator]\n", "app/agents.py": AGENTS, "app/handler.py": HANDLER})
+    analysed = _count_analyses(monkeypatch)
+    result = cli("scan", "--no-cache", "-f", "json", cwd=tmp_path)
+    findings = result.json()["findings"]
+    assert [(f["rule"], f["path"]) for f in findings] == [("MIG008", "app/handler.py")]
+    assert "app/handler.py" in analysed
+
+
+def test_progress_counts_every_file_once_when_the_first_pass_adds_needles(tmp_path):
+    write(tmp_path, {"pyproject.toml": "[tool.migrator]\n", "app/agents.py": AGENTS, "app/handler.py": HANDLER})
+    for number in range(5):
+        write(tmp_path, {f"app/clean_{number}.py": "VALUE = 1\n"})
+
+    class Counting:
+        total = 0
+        done = 0
+
+        def start(self, total: int) -> None:
+            self.total = total
+
+        def advance(self, count: int = 1) -> None:
+            self.done += count
+
+    counting = Counting()
+    result = Session.open([tmp_path], ["all"]).run(progress=counting)
+    assert [f.path for f in result.findings] == ["app/handler.py"]
+    assert counting.total == counting.done == 7
