@@ -22,8 +22,12 @@ ALWAYS_EXCLUDED_SUFFIXES = (".backup",)
 class SourceFile:
     """A file to scan: its absolute path and its path relative to the root, with `/`."""
 
-    path: Path
+    path: str | os.PathLike[str]
     relpath: str
+
+    def read_bytes(self) -> bytes:
+        with open(self.path, "rb") as handle:
+            return handle.read()
 
 
 class _IgnoreRules:
@@ -32,17 +36,18 @@ class _IgnoreRules:
     def __init__(self, specs: tuple[tuple[str, pathspec.GitIgnoreSpec], ...]) -> None:
         self._specs = specs
 
-    def child(self, folder: Path, rel: str) -> _IgnoreRules:
-        ignore_file = folder / ".gitignore"
-        if not ignore_file.is_file():
-            return self
+    def child(self, folder: str | Path, rel: str) -> _IgnoreRules:
+        """The rules inside `folder`: these, plus its own .gitignore if it has one."""
         try:
-            lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
+            with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError:  # none, or not a readable file
             return self
         return _IgnoreRules((*self._specs, (rel, pathspec.GitIgnoreSpec.from_lines(lines))))
 
     def ignores(self, rel: str, is_dir: bool) -> bool:
+        if not self._specs:
+            return False
         ignored = False
         candidate = rel + "/" if is_dir else rel
         for base, spec in self._specs:
@@ -57,7 +62,7 @@ def discover(root: Path, paths: Sequence[Path], include: Sequence[str], exclude:
     """All scannable files under `paths` that are also under `include`, in path order."""
     root = root.resolve()
     include_roots = [_relative(root, (root / p).resolve()) for p in include]
-    exclude_spec = pathspec.GitIgnoreSpec.from_lines(exclude)
+    exclude_spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     found: dict[str, SourceFile] = {}
     for raw in paths:
         target = raw if raw.is_absolute() else Path.cwd() / raw
@@ -72,35 +77,42 @@ def discover(root: Path, paths: Sequence[Path], include: Sequence[str], exclude:
                 found[rel] = SourceFile(target, rel)
             continue
         rules = _ignore_rules_for(root, rel)
-        for source in _walk(target, rel, rules, exclude_spec):
+        for source in _walk(str(target), rel, rules, exclude_spec):
             found[source.relpath] = source
     return [found[rel] for rel in sorted(found) if _under_any(rel, include_roots)]
 
 
-def _walk(folder: Path, rel: str, rules: _IgnoreRules, exclude: pathspec.GitIgnoreSpec) -> Iterator[SourceFile]:
-    if (folder / "pyvenv.cfg").exists():
-        return
-    rules = rules.child(folder, rel)
+def _walk(folder: str, rel: str, rules: _IgnoreRules, exclude: pathspec.GitIgnoreSpec | None) -> Iterator[SourceFile]:
     try:
-        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=_name)
     except OSError:
         return
+    names = {entry.name for entry in entries}
+    if "pyvenv.cfg" in names:
+        return
+    if ".gitignore" in names:
+        rules = rules.child(folder, rel)
+    prefix = f"{rel}/" if rel else ""
     for entry in entries:
-        child_rel = f"{rel}/{entry.name}" if rel else entry.name
+        name = entry.name
+        child_rel = prefix + name
         if entry.is_symlink():
             continue
         if entry.is_dir():
-            if entry.name in ALWAYS_EXCLUDED_DIRS or entry.name.endswith(".egg-info"):
+            if name in ALWAYS_EXCLUDED_DIRS or name.endswith(".egg-info"):
                 continue
-            if rules.ignores(child_rel, True) or exclude.match_file(child_rel + "/"):
+            if rules.ignores(child_rel, True) or (exclude is not None and exclude.match_file(child_rel + "/")):
                 continue
-            yield from _walk(Path(entry.path), child_rel, rules, exclude)
-        elif entry.is_file() and entry.name.endswith(SOURCE_SUFFIXES):
-            if entry.name.endswith(ALWAYS_EXCLUDED_SUFFIXES):
+            yield from _walk(entry.path, child_rel, rules, exclude)
+        elif name.endswith(SOURCE_SUFFIXES) and not name.endswith(ALWAYS_EXCLUDED_SUFFIXES) and entry.is_file():
+            if rules.ignores(child_rel, False) or (exclude is not None and exclude.match_file(child_rel)):
                 continue
-            if rules.ignores(child_rel, False) or exclude.match_file(child_rel):
-                continue
-            yield SourceFile(Path(entry.path), child_rel)
+            yield SourceFile(entry.path, child_rel)
+
+
+def _name(entry: os.DirEntry) -> str:
+    return entry.name
 
 
 def _ignore_rules_for(root: Path, rel: str) -> _IgnoreRules:

@@ -47,7 +47,7 @@ class Settings:
 def process_file(source: SourceFile, phase: str, settings: Settings) -> FileResult:
     """Find (and with `settings.fix`, rewrite) the deprecated uses in one file on disk."""
     try:
-        raw = source.path.read_bytes()
+        raw = source.read_bytes()
     except OSError as error:
         return FileResult(source.relpath, phase, Status.FAILED, message=f"cannot read: {error.strerror or error}")
     return process_safely(raw, source.relpath, phase, settings)[0]
