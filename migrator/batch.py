@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Protocol
 
 from migrator import engine
@@ -88,7 +87,7 @@ def sweep(
         elif slot is None and not python:
             continue
         try:
-            raw = source.path.read_bytes()
+            raw = source.read_bytes()
         except OSError as error:
             if slot is not None:
                 message = f"cannot read: {error.strerror or error}"
@@ -186,7 +185,7 @@ def _rescreen(
     for position in unmatched:
         source, phase = files[position]
         try:
-            raw = source.path.read_bytes()
+            raw = source.read_bytes()
         except OSError as error:
             message = f"cannot read: {error.strerror or error}"
             results[position] = FileResult(source.relpath, phase, Status.FAILED, message=message)
@@ -203,6 +202,8 @@ def _analyse(pending: list[Candidate], settings: engine.Settings, jobs: int) -> 
         for candidate in pending:
             yield (candidate.position, *analyse_one(candidate, settings))
         return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     chunks = _split(pending, workers * CHUNKS_PER_WORKER)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(analyse_chunk, chunk, settings) for chunk in chunks]

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, TextIO
 
 import typer
-from rich.console import Console
 
 from migrator.config import load_config
 from migrator.exit_codes import ExitCode, UsageError
 from migrator.progress import ProgressBar
 from migrator.report import render_github, render_json, render_sarif
-from migrator.report.table import print_counts, print_errors, print_findings
 from migrator.results import RunResult, Status
 from migrator.rules import select
 from migrator.session import Session, project_rules
 from migrator.writing import rollback, write_changes
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     name="migrator",
@@ -50,12 +52,21 @@ JobsOpt = typer.Option(0, "--jobs", "-j", help="Worker processes (0: one per cor
 NoCacheOpt = typer.Option(False, "--no-cache", help="Neither read nor update the result cache in .migrator/cache.")
 
 
-def _out() -> Console:
-    return Console(file=sys.stdout, soft_wrap=True)
+def _console(stream: TextIO | None = None, width: int | None = None) -> Console:
+    """A Rich console for the table reports; Rich is imported only when one is drawn."""
+    from rich.console import Console
+
+    return Console(file=stream if stream is not None else sys.stdout, soft_wrap=True, width=width)
 
 
-def _err() -> Console:
-    return Console(file=sys.stderr, soft_wrap=True)
+def _say(text: str) -> None:
+    """A plain line on stderr (status, summaries, errors)."""
+    sys.stderr.write(text + "\n")
+
+
+def _print(text: str) -> None:
+    """A plain line on stdout."""
+    sys.stdout.write(text + "\n")
 
 
 def _emit(text: str, output: Optional[Path]) -> None:
@@ -84,19 +95,25 @@ def _report(result: RunResult, session: Session, fmt: ReportFormat, output: Opti
     elif fmt is ReportFormat.github:
         _emit(render_github(result), output)
     else:
-        console = _out() if output is None else Console(file=output.open("w", encoding="utf-8"), width=200)
-        if findings_list:
-            print_findings(console, result.findings)
-        print_counts(console, result, session.rules)
-        print_errors(console, result)
+        with contextlib.ExitStack() as stack:
+            stream = None if output is None else stack.enter_context(output.open("w", encoding="utf-8"))
+            _print_table(_console(stream, width=None if output is None else 200), result, session, findings_list)
+
+
+def _print_table(console: Console, result: RunResult, session: Session, findings_list: bool) -> None:
+    from migrator.report.table import print_counts, print_errors, print_findings
+
+    if findings_list:
+        print_findings(console, result.findings)
+    print_counts(console, result, session.rules)
+    print_errors(console, result)
 
 
 def _status_line(result: RunResult) -> None:
     summary = result.summary()
-    _err().print(
+    _say(
         f"{summary['files_scanned']} file(s) scanned, {summary['findings']} finding(s) "
-        f"in {summary['files_with_findings']} file(s), {len(result.errors)} error(s)",
-        highlight=False,
+        f"in {summary['files_with_findings']} file(s), {len(result.errors)} error(s)"
     )
 
 
@@ -153,7 +170,7 @@ def _apply_baseline(result: RunResult, baseline: Path) -> tuple[RunResult, int]:
             allowed[key] -= 1
         else:
             new.append(finding)
-    _err().print(f"{len(result.findings) - len(new)} finding(s) tolerated by the baseline {baseline}", highlight=False)
+    _say(f"{len(result.findings) - len(new)} finding(s) tolerated by the baseline {baseline}")
     return result, len(new)
 
 
@@ -184,13 +201,15 @@ def apply(
         extra = {"changed_files": changed, "fixed": fixed, "manual": len(manual), "run_id": run_id}
         sys.stdout.write(render_json(result, extra))
     elif not diff:
-        print_findings(_out(), manual)
-        print_errors(_out(), result)
+        from migrator.report.table import print_errors, print_findings
+
+        console = _console()
+        print_findings(console, manual)
+        print_errors(console, result)
     verb = "would rewrite" if dry_run else "rewrote"
-    _err().print(
+    _say(
         f"{verb} {len(changed)} file(s), {fixed} fix(es); {len(manual)} finding(s) need manual review; "
-        f"{len(result.errors)} error(s)" + (f"; run {run_id} (undo: migrator rollback {run_id})" if run_id else ""),
-        highlight=False,
+        f"{len(result.errors)} error(s)" + (f"; run {run_id} (undo: migrator rollback {run_id})" if run_id else "")
     )
     raise typer.Exit(exit_code("apply", result))
 
@@ -204,8 +223,8 @@ def rollback_command(
     """Restore the original bytes of every file an apply run rewrote."""
     report = rollback(load_config(path).root, run_id, force)
     for restored in report.restored:
-        _out().print(restored, markup=False, highlight=False)
-    _err().print(f"restored {len(report.restored)} file(s) from run {report.run_id}", highlight=False)
+        _print(restored)
+    _say(f"restored {len(report.restored)} file(s) from run {report.run_id}")
     raise typer.Exit(ExitCode.CLEAN)
 
 
@@ -214,14 +233,13 @@ def rules_command() -> None:
     """List the rules."""
     for rule in project_rules(load_config(Path("."))):
         fix = "fix" if rule.fixable else "detect"
-        _out().print(f"{rule.id}  {rule.name:<28} {fix:<6} {','.join(sorted(rule.phases)):<9} {rule.summary}", markup=False, highlight=False)
+        _print(f"{rule.id}  {rule.name:<28} {fix:<6} {','.join(sorted(rule.phases)):<9} {rule.summary}")
 
 
 @app.command()
 def explain(rule_id: str = typer.Argument(..., help="A rule ID, e.g. MIG001.")) -> None:
     """Print one rule's documentation."""
     (rule,) = select(project_rules(load_config(Path("."))), [rule_id])
-    out = _out()
     fix = "automatic fix" if rule.fixable else "detect only (manual review)"
     text = (
         f"{rule.id} {rule.name}: {rule.summary}\n"
@@ -233,7 +251,7 @@ def explain(rule_id: str = typer.Argument(..., help="A rule ID, e.g. MIG001.")) 
     )
     if rule.guidance:
         text += f"\nHow it is fixed\n{rule.guidance}\n"
-    out.print(text, markup=False, highlight=False)
+    _print(text)
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -241,7 +259,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     try:
         app(args=argv, prog_name="migrator", standalone_mode=True)
     except UsageError as error:
-        _err().print(f"migrator: error: {error}", markup=False, highlight=False)
+        _say(f"migrator: error: {error}")
         sys.exit(ExitCode.USAGE)
 
 

@@ -17,7 +17,9 @@ from migrator.analysis.agents import (
     scan_file,
 )
 from migrator.sourcefile import DecodeError, SourceText
-from migrator.transforms._test_shapes import FIXTURE_NAME
+
+# The pytest fixture that gives a test its user context (a conftest.py may define it).
+FIXTURE_NAME = "test_user_context"
 
 
 @dataclasses.dataclass(frozen=True)

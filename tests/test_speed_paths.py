@@ -16,6 +16,7 @@ import pytest
 from migrator import batch, engine
 from migrator.analysis.legacy import shortest_needles
 from migrator.cache import CACHE_DIR, KEEP_RUNS, run_key
+from migrator.discovery import SourceFile
 from migrator.progress import ProgressBar
 from migrator.project import ProjectFacts
 from migrator.rules import load_rules
@@ -195,6 +196,34 @@ def test_scan_without_mentions_does_not_import_libcst(tmp_path):
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_json_scan_without_mentions_imports_no_transform_rich_or_pool(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.migrator]\n")
+    for number in range(5):
+        (tmp_path / f"clean_{number}.py").write_text("def get_factory():\n    return None\n")
+    script = (
+        "import sys\n"
+        "from migrator.cli import main\n"
+        "try:\n"
+        "    main(['scan', '.', '--no-cache', '-f', 'json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('libcst', 'rich', 'concurrent.futures.process', 'migrator.transforms.replace_')\n"
+        "print(sorted(name for name in sys.modules if name.startswith(heavy)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_transform_name_resolves_to_its_module():
+    assert len(TRANSFORMS) == len(set(TRANSFORMS)) == 8
+    for name in TRANSFORMS:
+        module = TRANSFORMS[name]
+        assert module.__name__ == f"migrator.transforms.{name}"
+        assert callable(module.plan)
+    with pytest.raises(KeyError):
+        TRANSFORMS["no_such_transform"]
+
+
 @pytest.fixture
 def big_corpus(tmp_path) -> Path:
     root = tmp_path / "big"
@@ -279,13 +308,13 @@ def test_prefilter_keeps_only_needles_no_other_needle_explains():
 
 def _count_reads(monkeypatch) -> list[str]:
     reads: list[str] = []
-    real = Path.read_bytes
+    real = SourceFile.read_bytes
 
     def counting(self):
-        reads.append(self.name)
+        reads.append(self.relpath.rpartition("/")[2])
         return real(self)
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.setattr(SourceFile, "read_bytes", counting)
     return reads
 
 

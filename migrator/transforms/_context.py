@@ -9,6 +9,7 @@ import re
 from migrator.analysis.model import Reference
 from migrator.analysis.positions import name_position
 from migrator.analysis.scopes import Scope
+from migrator.project import FIXTURE_NAME
 from migrator.transforms import _test_shapes as shapes
 from migrator.transforms._imports import import_edits
 from migrator.transforms.base import PlanContext
@@ -83,8 +84,8 @@ def context_in_scope(ref: Reference, ctx: PlanContext) -> str | None:
                     return f"{self_name}.{name}"
             if ctx.is_agent_class(owner):
                 return f"{self_name}.user_context"
-    if ctx.phase == "2B" and ref.scope.visible_local(shapes.FIXTURE_NAME, ref.stmt_line) is not None:
-        return shapes.FIXTURE_NAME
+    if ctx.phase == "2B" and ref.scope.visible_local(FIXTURE_NAME, ref.stmt_line) is not None:
+        return FIXTURE_NAME
     return None
 
 
@@ -120,30 +121,30 @@ def _test_context(ref: Reference, ctx: PlanContext, function: Scope) -> ContextC
         if scope.kind != "function":
             continue
         decorator = shapes.fixture_decorator(scope)
-        if decorator is not None and scope.name == shapes.FIXTURE_NAME:
+        if decorator is not None and scope.name == FIXTURE_NAME:
             return None
         if decorator is not None and shapes.fixture_scope(decorator) != "function":
             return Manual(
                 f"fixture {scope.name!r} has scope={shapes.fixture_scope(decorator)!r}, so it cannot use the "
-                f"function-scoped {shapes.FIXTURE_NAME} fixture; give it a user context of its own"
+                f"function-scoped {FIXTURE_NAME} fixture; give it a user context of its own"
             )
         if decorator is not None or shapes.looks_like_pytest_test(scope):
             edits: list[Edit] = [*_fixture_definition(ctx)]
-            if not shapes.has_param(scope, shapes.FIXTURE_NAME):
-                edits.insert(0, AddParameter(name_position(scope.node, ctx.model.lines), shapes.FIXTURE_NAME))
-            return ContextChoice(shapes.FIXTURE_NAME, tuple(edits))
+            if not shapes.has_param(scope, FIXTURE_NAME):
+                edits.insert(0, AddParameter(name_position(scope.node, ctx.model.lines), FIXTURE_NAME))
+            return ContextChoice(FIXTURE_NAME, tuple(edits))
         if shapes.is_testcase_method(scope):
             return _inline(ref, ctx, example=False)
     return None
 
 
 def _fixture_definition(ctx: PlanContext) -> tuple[Edit, ...]:
-    if shapes.FIXTURE_NAME in ctx.model.defined_functions or ctx.conftest_has_fixture:
+    if FIXTURE_NAME in ctx.model.defined_functions or ctx.conftest_has_fixture:
         return ()
     unit = ctx.indent_unit
     code = (
         "@pytest.fixture\n"
-        f"def {shapes.FIXTURE_NAME}():\n"
+        f"def {FIXTURE_NAME}():\n"
         f'{unit}"""A user context of its own for each test."""\n'
         f"{unit}return UserExecutionContext.from_request_supervisor(\n"
         f'{unit * 2}user_id="test_user",\n'

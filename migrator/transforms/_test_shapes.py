@@ -7,7 +7,6 @@ import ast
 from migrator.analysis.scopes import Scope
 from migrator.analysis.visitor import resolve_expression
 
-FIXTURE_NAME = "test_user_context"
 _FIXTURE_QUALNAMES = frozenset({"pytest.fixture", "_pytest.fixtures.fixture", "pytest_asyncio.fixture"})
 
 
