@@ -13,12 +13,12 @@ import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from migrator import engine
 from migrator.results import FileResult, RunResult, Status
 
 if TYPE_CHECKING:
     from migrator.cache import ResultCache
     from migrator.discovery import SourceFile
+    from migrator.settings import Settings
 
 # Below this many candidate files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 48
@@ -133,7 +133,7 @@ def _union(
 def run(
     files: Sequence[tuple[SourceFile, str]],
     swept: Sweep,
-    settings: engine.Settings,
+    settings: Settings,
     *,
     known_needles: Sequence[bytes] = (),
     jobs: int = 0,
@@ -195,7 +195,7 @@ def _rescreen(
     return found
 
 
-def _analyse(pending: list[Candidate], settings: engine.Settings, jobs: int) -> Iterator[tuple[int, FileResult, bool]]:
+def _analyse(pending: list[Candidate], settings: Settings, jobs: int) -> Iterator[tuple[int, FileResult, bool]]:
     """Analyse the candidates: `(position, result, complete)`, where an internal error is not complete."""
     workers = min(jobs if jobs > 0 else usable_cores(), len(pending))
     if workers <= 1 or len(pending) < PARALLEL_THRESHOLD:
@@ -230,11 +230,13 @@ def _split(items: list[Candidate], count: int) -> list[list[Candidate]]:
     return [sorted(chunk, key=lambda c: c.position) for chunk in chunks if chunk]
 
 
-def analyse_chunk(chunk: list[Candidate], settings: engine.Settings) -> list[tuple[int, FileResult, bool]]:
+def analyse_chunk(chunk: list[Candidate], settings: Settings) -> list[tuple[int, FileResult, bool]]:
     """Analyse one chunk in a worker process."""
     return [(candidate.position, *analyse_one(candidate, settings)) for candidate in chunk]
 
 
-def analyse_one(candidate: Candidate, settings: engine.Settings) -> tuple[FileResult, bool]:
+def analyse_one(candidate: Candidate, settings: Settings) -> tuple[FileResult, bool]:
     """One candidate's result, and whether it is complete (not an internal error)."""
+    from migrator import engine
+
     return engine.process_safely(candidate.raw, candidate.relpath, candidate.phase, settings)

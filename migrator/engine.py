@@ -4,44 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import migrator.transforms as transforms
-from migrator._frozen import FrozenDict
 from migrator.analysis.agents import module_name_of
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, Pos, Reference
-from migrator.config import Config
 from migrator.discovery import SourceFile
 from migrator.markdown import python_fences, replace_fences
-from migrator.matching import build_index
-from migrator.phases import PhaseMap
-from migrator.project import ProjectFacts
 from migrator.results import FileResult, Finding, Status
 from migrator.rules import Rule
+from migrator.settings import Settings
 from migrator.sourcefile import DecodeError, SourceText
 from migrator.transforms import STAGES
 from migrator.transforms.base import PlanContext
 from migrator.transforms.edits import Fix, Manual, Plan
-
-
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """Everything a run needs to process one file; built once per run."""
-
-    config: Config
-    rules: tuple[Rule, ...]
-    index: LegacyIndex
-    fix: bool = False
-    want_diff: bool = False
-    project: ProjectFacts = ProjectFacts()
-    rule_symbols: Mapping[str, frozenset[str]] = FrozenDict()
-
-    @classmethod
-    def build(cls, config: Config, rules: Sequence[Rule], **options: object) -> Settings:
-        facts = options.get("project") or ProjectFacts()
-        index, rule_symbols = build_index(config, rules, facts)  # type: ignore[arg-type]
-        return cls(config=config, rules=tuple(rules), index=index, rule_symbols=rule_symbols, **options)  # type: ignore[arg-type]
 
 
 def process_file(source: SourceFile, phase: str, settings: Settings) -> FileResult:
@@ -229,13 +206,3 @@ def _unified_diff(relpath: str, before: str, after: str) -> str:
 
 def _syntax_message(error: SyntaxError, line_offset: int = 0) -> str:
     return f"line {error.lineno + line_offset}: {error.msg}" if error.lineno else str(error.msg)
-
-
-def phase_files(files: Iterable[SourceFile], phase_map: PhaseMap, wanted: frozenset[str]) -> list[tuple[SourceFile, str]]:
-    """Pair each file with its phase, keeping those in the wanted phases."""
-    paired = []
-    for source in files:
-        phase = phase_map.phase_of(source.relpath)
-        if phase is not None and phase in wanted:
-            paired.append((source, phase))
-    return paired

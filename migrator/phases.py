@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import pathspec
 
 from migrator.exit_codes import UsageError
+
+if TYPE_CHECKING:
+    from migrator.discovery import SourceFile
 
 PHASE_IDS = ("2A", "2B", "2C")
 # The order in which phases claim a file: tests first, then examples and docs, then the rest.
@@ -54,6 +58,15 @@ class PhaseMap:
             if spec.match_file(relpath):
                 return phase.id
         return None
+
+    def assign(self, files: Iterable[SourceFile], wanted: frozenset[str]) -> list[tuple[SourceFile, str]]:
+        """Pair each file with its phase, keeping those in the wanted phases."""
+        paired = []
+        for source in files:
+            phase = self.phase_of(source.relpath)
+            if phase is not None and phase in wanted:
+                paired.append((source, phase))
+        return paired
 
     def resolve(self, requested: Iterable[str]) -> frozenset[str]:
         """Turn `--phase` values (ids, aliases, `all`) into phase ids; unknown names are errors."""

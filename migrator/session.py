@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from migrator import batch, engine, project
+from migrator import batch, project
 from migrator.cache import ResultCache
 from migrator.config import Config, load_config
 from migrator.discovery import discover
@@ -16,6 +16,7 @@ from migrator.matching import build_index
 from migrator.phases import PHASE_IDS, PhaseMap
 from migrator.results import RunResult
 from migrator.rules import Rule, load_rules, select
+from migrator.settings import Settings
 from migrator.transforms import TRANSFORMS
 
 
@@ -44,7 +45,7 @@ class Session:
         phase_map = PhaseMap(config.phases)
         wanted = phase_map.resolve(phases) if phases else frozenset(PHASE_IDS)
         found = discover(config.root, paths, config.include, config.exclude)
-        files = tuple(engine.phase_files(found, phase_map, wanted))
+        files = tuple(phase_map.assign(found, wanted))
         whole = all(Path(p).resolve() == config.root for p in paths)
         everything = found if whole else discover(config.root, [config.root], config.include, config.exclude)
         return cls(config, rules, phase_map, files, tuple(everything))
@@ -69,7 +70,7 @@ class Session:
         ruled_phases = {phase for rule in self.rules for phase in rule.phases}
         swept = batch.sweep(self.files, project_files, ruled_phases, known, project.first_pass_reads, progress)
         facts = project.from_sources(swept.first_pass_sources)
-        settings = engine.Settings.build(self.config, self.rules, fix=fix, want_diff=want_diff, project=facts)
+        settings = Settings.build(self.config, self.rules, fix=fix, want_diff=want_diff, project=facts)
         # Rewrites carry the new bytes of each file; only findings are worth keeping.
         cache = ResultCache.open(self.config.root, self.config, self.rules, facts) if use_cache and not fix else None
         return batch.run(self.files, swept, settings, known_needles=known, jobs=jobs, cache=cache, progress=progress)
