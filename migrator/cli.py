@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING, Optional, TextIO
 
 import typer
 
+from migrator import report
 from migrator.config import load_config
 from migrator.exit_codes import ExitCode, UsageError
 from migrator.progress import ProgressBar
-from migrator.report import render_github, render_json, render_sarif
 from migrator.results import RunResult, Status
 from migrator.rules import select
 from migrator.session import Session, project_rules
-from migrator.writing import rollback, write_changes
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -89,11 +88,11 @@ def exit_code(command: str, result: RunResult, baseline_left: int | None = None)
 
 def _report(result: RunResult, session: Session, fmt: ReportFormat, output: Optional[Path], findings_list: bool) -> None:
     if fmt is ReportFormat.json:
-        _emit(render_json(result), output)
+        _emit(report.render_json(result), output)
     elif fmt is ReportFormat.sarif:
-        _emit(render_sarif(result, session.rules), output)
+        _emit(report.render_sarif(result, session.rules), output)
     elif fmt is ReportFormat.github:
-        _emit(render_github(result), output)
+        _emit(report.render_github(result), output)
     else:
         with contextlib.ExitStack() as stack:
             stream = None if output is None else stack.enter_context(output.open("w", encoding="utf-8"))
@@ -191,6 +190,8 @@ def apply(
         result = session.run(fix=True, want_diff=diff, jobs=jobs, progress=progress)
     run_id = None
     if not dry_run:
+        from migrator.writing import write_changes
+
         result, run_id = write_changes(session.config.root, result, [phase], allow_dirty)
     changed = [r.path for r in result.changed]
     fixed = sum(1 for r in result.changed for f in r.findings if f.fixable)
@@ -199,7 +200,7 @@ def apply(
         sys.stdout.write("".join(r.diff or "" for r in result.files if r.status is Status.CHANGED))
     if format is ApplyFormat.json:
         extra = {"changed_files": changed, "fixed": fixed, "manual": len(manual), "run_id": run_id}
-        sys.stdout.write(render_json(result, extra))
+        sys.stdout.write(report.render_json(result, extra))
     elif not diff:
         from migrator.report.table import print_errors, print_findings
 
@@ -221,10 +222,12 @@ def rollback_command(
     path: Path = typer.Option(Path("."), "--path", help="A folder inside the project."),
 ) -> None:
     """Restore the original bytes of every file an apply run rewrote."""
-    report = rollback(load_config(path).root, run_id, force)
-    for restored in report.restored:
+    from migrator.writing import rollback
+
+    undone = rollback(load_config(path).root, run_id, force)
+    for restored in undone.restored:
         _print(restored)
-    _say(f"restored {len(report.restored)} file(s) from run {report.run_id}")
+    _say(f"restored {len(undone.restored)} file(s) from run {undone.run_id}")
     raise typer.Exit(ExitCode.CLEAN)
 
 

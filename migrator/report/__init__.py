@@ -1,9 +1,23 @@
-"""Renderers of a run's results: tables for people, JSON, SARIF and GitHub annotations for tools."""
+"""Renderers of a run's results: tables for people, JSON, SARIF and GitHub annotations for tools.
+
+Each renderer's module is imported when first used, so a run pays only for its own format.
+"""
 
 from __future__ import annotations
 
-from migrator.report.github import render_github
-from migrator.report.json_report import render_json
-from migrator.report.sarif import render_sarif
+import importlib
+from typing import Any
 
-__all__ = ["render_github", "render_json", "render_sarif"]
+_RENDERERS = {
+    "render_github": "migrator.report.github",
+    "render_json": "migrator.report.json_report",
+    "render_sarif": "migrator.report.sarif",
+}
+
+__all__ = sorted(_RENDERERS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _RENDERERS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_RENDERERS[name]), name)
