@@ -30,7 +30,7 @@ def _spanning_reference(text: str, regex: re.Pattern) -> list[int]:
 
 
 def check(text: str) -> None:
-    assert _mention_lines(text, _LINE_BREAK.split(text), NAMES, METHODS) == _spanning_reference(
+    assert _mention_lines(text, NAMES, METHODS) == _spanning_reference(
         text,
         re.compile(
             rf"\b(?:{'|'.join(sorted(map(re.escape, NAMES)))})\b|\.\s*(?:{'|'.join(sorted(map(re.escape, METHODS)))})\b"

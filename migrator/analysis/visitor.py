@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import bisect
-import itertools
 import re
 from collections.abc import Sequence
 
@@ -61,7 +60,7 @@ class _Analyzer:
         self.assignments: list[_Candidate] = []
         self.call_parents: dict[int, ast.AST] = {}
         # A top-level function or class whose text names none of these cannot hold a finding.
-        self.mention_lines = _mention_lines(text, self.lines, self.interesting, self.methods)
+        self.mention_lines = _mention_lines(text, self.interesting, self.methods)
 
     # -- traversal -----------------------------------------------------------------------
 
@@ -293,7 +292,7 @@ def _aliases(text: str) -> set[str]:
     }
 
 
-def _mention_lines(text: str, lines: Sequence[str], names: set[str], methods: frozenset[str]) -> list[int]:
+def _mention_lines(text: str, names: set[str], methods: frozenset[str]) -> list[int]:
     """The sorted line numbers where one of `names` occurs as a whole word, or one of `methods`
     as a whole word after a dot (`\\b(?:names)\\b|\\.\\s*(?:methods)\\b`).
 
@@ -315,13 +314,14 @@ def _mention_lines(text: str, lines: Sequence[str], names: set[str], methods: fr
                 if hit:
                     found.append(at)
             at = text.find(name, at + 1)
-    if not found:
-        return []
-    if "\r" in text:
-        starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
-    else:
-        starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
-    return sorted({bisect.bisect_right(starts, offset) for offset in found})
+    # A line's number is one more than the line breaks before it (`\r\n` counts once).
+    crlf = "\r" in text
+    return sorted(
+        {
+            1 + text.count("\n", 0, at) + (text.count("\r", 0, at) - text.count("\r\n", 0, at) if crlf else 0)
+            for at in found
+        }
+    )
 
 
 def _dunder_all(tree: ast.Module) -> frozenset[str]:
