@@ -205,10 +205,19 @@ def _analyse(pending: list[Candidate], settings: Settings, jobs: int) -> Iterato
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     chunks = _split(pending, workers * CHUNKS_PER_WORKER)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(analyse_chunk, chunk, settings) for chunk in chunks]
+    # The settings go to each worker once, not with every chunk.
+    with ProcessPoolExecutor(max_workers=workers, initializer=_set_worker_settings, initargs=(settings,)) as pool:
+        futures = [pool.submit(analyse_chunk, chunk) for chunk in chunks]
         for future in as_completed(futures):
             yield from future.result()
+
+
+_worker_settings: Settings | None = None
+
+
+def _set_worker_settings(settings: Settings) -> None:
+    global _worker_settings
+    _worker_settings = settings
 
 
 def usable_cores() -> int:
@@ -230,9 +239,10 @@ def _split(items: list[Candidate], count: int) -> list[list[Candidate]]:
     return [sorted(chunk, key=lambda c: c.position) for chunk in chunks if chunk]
 
 
-def analyse_chunk(chunk: list[Candidate], settings: Settings) -> list[tuple[int, FileResult, bool]]:
-    """Analyse one chunk in a worker process."""
-    return [(candidate.position, *analyse_one(candidate, settings)) for candidate in chunk]
+def analyse_chunk(chunk: list[Candidate]) -> list[tuple[int, FileResult, bool]]:
+    """Analyse one chunk in a worker process, under the settings its pool was started with."""
+    assert _worker_settings is not None, "worker started without settings"
+    return [(candidate.position, *analyse_one(candidate, _worker_settings)) for candidate in chunk]
 
 
 def analyse_one(candidate: Candidate, settings: Settings) -> tuple[FileResult, bool]:
