@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from migrator.discovery import discover
+import pytest
+
+from migrator import discovery
+from migrator.discovery import SourceFile, discover
 
 
 def _touch(root: Path, *relpaths: str) -> None:
@@ -64,3 +67,16 @@ def test_explicit_paths_restrict_the_walk(tmp_path):
     (tmp_path / "a" / ".gitignore").write_text("x.py\n")
     assert _found(tmp_path, paths=["b"]) == ["b/y.py"]
     assert _found(tmp_path, paths=["a"]) == []
+
+
+@pytest.mark.parametrize("size", [0, 1, discovery._READ_SIZE - 1, discovery._READ_SIZE, 3 * discovery._READ_SIZE + 7])
+def test_read_bytes_returns_every_byte(tmp_path, size):
+    path = tmp_path / "data.py"
+    data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    path.write_bytes(data)
+    assert SourceFile(str(path), "data.py").read_bytes() == data
+
+
+def test_read_bytes_of_a_folder_is_an_os_error(tmp_path):
+    with pytest.raises(OSError):
+        SourceFile(str(tmp_path), "x").read_bytes()
