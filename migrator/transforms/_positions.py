@@ -2,12 +2,16 @@
 
 LibCST's PositionProvider records a range for every node of the module. The rewriter needs
 exact ranges only inside the top-level statements its edits touch, and a line span for the
-others; recording just that keeps the same positions at a fraction of the cost.
+others; recording just that keeps the same positions at a fraction of the cost. The spans
+themselves can come from the module's text, checked line by line, instead of a codegen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import ast
+import re
+import warnings
+from collections.abc import Collection, Sequence
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -15,6 +19,9 @@ from libcst._position import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 _RECORDED = (cst.Name, cst.BaseStatement, cst.BaseSmallStatement, cst.BaseSuite)
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+# First characters of a line that cannot open a top-level statement.
+_NOT_A_START = frozenset(("", " ", "\t", "\f", "#", "\r", "\n", "\\"))
 
 
 class _Ranges(dict):
@@ -51,12 +58,15 @@ class _Recorder:
         self._computed = _Ranges()
 
 
-def positions(module: cst.Module, lines: Collection[int] | None = None) -> dict[cst.CSTNode, CodeRange]:
+def positions(
+    module: cst.Module, lines: Collection[int] | None = None, *, spans: Sequence[int] | None = None
+) -> dict[cst.CSTNode, CodeRange]:
     """PositionProvider's ranges for the names, statements and suites of `module`.
 
     With `lines`, exact ranges are computed only inside the top-level statements that span one
     of those lines; every other top-level statement gets the span of its lines, leading
-    blank and comment lines included, which holds none of the given lines.
+    blank and comment lines included, which holds none of the given lines. `spans` are the
+    module's `statement_lines`, when the caller already has them.
     """
     recorder = _Recorder()
     if lines is None:
@@ -65,10 +75,10 @@ def positions(module: cst.Module, lines: Collection[int] | None = None) -> dict[
         )
         module._codegen(state)
         return dict(recorder._computed)
-    line = 1 + _newlines(module, module.header)
-    for statement in module.body:
-        count = _newlines(module, [statement])
-        if any(line <= wanted <= line + count for wanted in lines):
+    if spans is None:
+        spans = statement_lines(module)
+    for statement, line, end in zip(module.body, spans, spans[1:]):
+        if any(line <= wanted <= end for wanted in lines):
             state = _LeanCodegenState(
                 default_indent=module.default_indent,
                 default_newline=module.default_newline,
@@ -77,9 +87,103 @@ def positions(module: cst.Module, lines: Collection[int] | None = None) -> dict[
             )
             statement._codegen(state)
         else:
-            recorder._computed[statement] = CodeRange(CodePosition(line, 0), CodePosition(line + count, 0))
-        line += count
+            recorder._computed[statement] = CodeRange(CodePosition(line, 0), CodePosition(end, 0))
     return dict(recorder._computed)
+
+
+def statement_lines(module: cst.Module) -> list[int]:
+    """The first line of each top-level statement, leading blank and comment lines included, then the line past the last.
+
+    Each statement's line count is that of its own codegen.
+    """
+    line = 1 + _newlines(module, module.header)
+    found = [line]
+    for statement in module.body:
+        line += _newlines(module, [statement])
+        found.append(line)
+    return found
+
+
+def line_starts(source: str) -> list[int]:
+    """The offset in `source` at which each line starts (index 0 for line 1), the way `_newlines` counts lines."""
+    return [0, *(match.end() for match in _NEWLINE.finditer(source))]
+
+
+def statement_lines_from_text(module: cst.Module, source: str) -> list[int] | None:
+    """`statement_lines` read off `source`, the text `module` was parsed from; None where the text cannot vouch for them.
+
+    The stdlib parser gives each statement's first line (its first decorator's, for a
+    decorated one); less the blank and comment lines LibCST puts before the statement, that
+    is where its codegen starts. Every line taken for a blank or comment line, or for a
+    statement's start at column 0, is checked in the text. Between the lines returned, the
+    text is what LibCST parsed, and LibCST's codegen gives it back byte for byte; where it
+    does not (a BOM, a line continuation before the first statement, no final newline),
+    the checks fail.
+    """
+    if not module.has_trailing_newline or not module.body:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    starts = line_starts(source)
+    text_lines = [source[start:end] for start, end in zip(starts, starts[1:])]
+    firsts = _first_lines(module.body, tree.body)
+    if firsts is None:
+        return None
+    if not all(_is_blank(text_lines[n]) for n in range(len(module.header))):
+        return None
+    found: list[int] = []
+    previous = 0
+    for statement, (first, decorated) in zip(module.body, firsts):
+        line = first - len(statement.leading_lines)
+        if line <= previous or first > len(text_lines) or (not found and line != len(module.header) + 1):
+            return None
+        opening = text_lines[first - 1][:1]
+        if opening in _NOT_A_START or (decorated and opening != "@"):
+            return None
+        if not all(_is_blank(text_lines[n - 1]) for n in range(line, first)):
+            return None
+        found.append(line)
+        # The statement runs at least to its first line; its end is the next one's start.
+        previous = first
+    end = len(text_lines) + 1 - len(module.footer)
+    if end <= previous or starts[-1] != len(source):
+        return None
+    if not all(_is_blank(text_lines[n - 1]) for n in range(end, len(text_lines) + 1)):
+        return None
+    found.append(end)
+    return found
+
+
+def _first_lines(body: Sequence[cst.BaseStatement], tree_body: Sequence[ast.stmt]) -> list[tuple[int, bool]] | None:
+    """Each statement's first line by the stdlib parser, and whether it starts at a decorator.
+
+    A line of LibCST holds as many stdlib statements as it has small statements.
+    """
+    firsts: list[tuple[int, bool]] = []
+    index = 0
+    for statement in body:
+        if index >= len(tree_body):
+            return None
+        node = tree_body[index]
+        decorators = getattr(node, "decorator_list", None)
+        if decorators:
+            firsts.append((decorators[0].lineno, True))
+        else:
+            firsts.append((node.lineno, False))
+        index += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+    if index != len(tree_body):
+        return None
+    return firsts
+
+
+def _is_blank(line: str) -> bool:
+    """A line with only spaces, tabs and form feeds, then a comment or nothing."""
+    rest = line.lstrip(" \t\f")
+    return not rest.strip("\r\n") or rest.startswith("#")
 
 
 def _newlines(module: cst.Module, nodes) -> int:

@@ -10,7 +10,7 @@ from libcst._position import CodeRange
 from migrator.analysis.model import Pos
 from migrator.transforms import _import_merge
 from migrator.transforms._layout import append_item
-from migrator.transforms._positions import positions
+from migrator.transforms._positions import positions, statement_lines, statement_lines_from_text
 from migrator.transforms.edits import (
     AddImport,
     AddModuleCode,
@@ -28,11 +28,17 @@ class RewriteError(Exception):
     """An edit could not be carried out; the file is left as it was."""
 
 
-def rewrite(source: str, edits: Sequence[Edit]) -> str:
-    """Return `source` with `edits` applied; formatting and comments elsewhere are kept."""
+def rewrite(source: str, edits: Sequence[Edit], *, reuse_text: bool = True) -> str:
+    """Return `source` with `edits` applied; formatting and comments elsewhere are kept.
+
+    With `reuse_text`, the lines of the top-level statements are read off `source` where it
+    can vouch for them; without it, they are counted in LibCST's codegen of each statement.
+    """
     module = cst.parse_module(source)
     lines = {edit_line(edit) for edit in edits} - {None}
-    rewriter = _Rewriter(edits, positions(module, lines))
+    from_text = statement_lines_from_text(module, source) if reuse_text else None
+    spans = from_text or statement_lines(module)
+    rewriter = _Rewriter(edits, positions(module, lines, spans=spans))
     new_module = module.visit(rewriter)
     missing = rewriter.unapplied()
     if missing:
