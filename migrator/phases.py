@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import pathspec
@@ -40,12 +41,40 @@ DEFAULT_PHASES = (
 )
 
 
+def _matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a normalised relative path matches the gitignore-style `patterns`.
+
+    Phase patterns rarely negate. Without negations a path matches when any pattern does, so
+    the patterns' regexes are joined into one (pathspec checks them one by one); with a
+    negation, or regexes this cannot join, pathspec decides.
+    """
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    parts = []
+    for pattern in spec.patterns:
+        regex = getattr(pattern, "regex", None)
+        if pattern.include is None:
+            continue  # a blank line or a comment
+        if pattern.include is not True or regex is None or "(?P=" in regex.pattern:
+            return spec.match_file
+        parts.append(_NAMED_GROUP.sub("(?:", regex.pattern))
+    if not parts:
+        return spec.match_file
+    try:
+        joined = re.compile("|".join(f"(?:{part})" for part in parts))
+    except re.error:
+        return spec.match_file
+    return lambda relpath: joined.match(relpath) is not None
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
 class PhaseMap:
     """Assigns each relative path to the first phase whose patterns match it."""
 
     def __init__(self, phases: Sequence[Phase]) -> None:
         by_id = {phase.id: phase for phase in phases}
-        self._ordered = [(by_id[pid], pathspec.GitIgnoreSpec.from_lines(by_id[pid].patterns)) for pid in MATCH_ORDER]
+        self._ordered = [(by_id[pid], _matcher(by_id[pid].patterns)) for pid in MATCH_ORDER]
         self._phases = tuple(by_id[pid] for pid in PHASE_IDS)
 
     @property
@@ -54,8 +83,8 @@ class PhaseMap:
 
     def phase_of(self, relpath: str) -> str | None:
         """The id of the phase that claims `relpath` (posix, relative to the root), or None."""
-        for phase, spec in self._ordered:
-            if spec.match_file(relpath):
+        for phase, matches in self._ordered:
+            if matches(relpath):
                 return phase.id
         return None
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pathspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from migrator import phases
 from migrator.config import FACTORY_MODULE, load_config, parse_config
 from migrator.exit_codes import UsageError
 from migrator.phases import PhaseMap
@@ -105,3 +109,25 @@ def test_phase_names_resolve_ids_aliases_and_all():
     assert phases.resolve(["all"]) == {"2A", "2B", "2C"}
     with pytest.raises(UsageError, match="unknown phase"):
         phases.resolve(["staging"])
+
+
+_PATTERN_PARTS = [
+    *("tests/", "test/", "**/tests/", "*.md", "test_*.py", "*_test.py", "conftest.py", "docs/", "a/b/"),
+    *("/top.py", "!tests/keep.py", "*", "# note", "", "x?.py", "[ab].py", "**/deep/**"),
+]
+_PATH_PARTS = [
+    *("tests", "test", "docs", "a", "b", "deep", "top.py", "x1.py", "a.py", "test_a.py", "a_test.py"),
+    *("conftest.py", "r.md", "keep.py"),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(_PATTERN_PARTS), min_size=1, max_size=6),
+    st.lists(st.lists(st.sampled_from(_PATH_PARTS), min_size=1, max_size=4).map("/".join), min_size=1, max_size=10),
+)
+def test_joined_phase_patterns_match_exactly_what_pathspec_matches(patterns, paths):
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    matches = phases._matcher(patterns)
+    for path in paths:
+        assert matches(path) == spec.match_file(path), (patterns, path)
