@@ -1,7 +1,9 @@
-"""The rewriter's fast paths give the plain paths' results: statement lines read off the text."""
+"""The rewriter's fast paths give the plain paths' bytes: statement lines read off the text, output spliced from it."""
 
 from __future__ import annotations
 
+import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +12,17 @@ import libcst as cst
 import pytest
 
 from migrator.sourcefile import SourceText
+from migrator.transforms import _rewriter
 from migrator.transforms._positions import positions, statement_lines, statement_lines_from_text
+from tests import corpus
+from tests.helpers import run_text
+from tests.test_fixtures import _options
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 SAMPLE = FIXTURES / "netra_sample"
 SOURCES = sorted((FIXTURES / "rules").glob("*/*.py")) + sorted(SAMPLE.rglob("*.py"))
+BEFORE = sorted((FIXTURES / "rules").glob("*/*.before.py"))
 
 
 def _id(path: Path) -> str:
@@ -32,6 +39,28 @@ def bench_corpus(tmp_path_factory) -> Path:
         capture_output=True,
     )
     return root
+
+
+@pytest.fixture
+def rewrites(monkeypatch) -> list[tuple[str, str, str]]:
+    """Every rewrite of the test, each done both ways: (source, spliced, plain)."""
+    done: list[tuple[str, str, str]] = []
+    rewrite = _rewriter.rewrite
+
+    def both_ways(source, edits):
+        spliced = rewrite(source, edits)
+        plain = rewrite(source, edits, reuse_text=False)
+        done.append((source, spliced, plain))
+        return spliced
+
+    monkeypatch.setattr(_rewriter, "rewrite", both_ways)
+    return done
+
+
+def assert_same_text(rewrites: list[tuple[str, str, str]]) -> None:
+    assert rewrites, "nothing was rewritten, so nothing was compared"
+    for source, spliced, plain in rewrites:
+        assert spliced == plain, f"the spliced text differs from the module's codegen for:\n{source}"
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=_id)
@@ -80,3 +109,64 @@ def test_statement_lines_from_text_match_codegen_on_bench_corpus(bench_corpus):
         text = path.read_text(encoding="utf-8")
         module = cst.parse_module(text)
         assert statement_lines_from_text(module, text) == statement_lines(module), path
+
+
+@pytest.mark.parametrize("path", BEFORE, ids=_id)
+def test_spliced_text_matches_codegen_on_rule_fixture(path, rewrites):
+    before = path.read_bytes()
+    result = run_text(before, **_options(before.decode("utf-8", "replace")))
+    assert result.message is None, result.message
+    assert_same_text(rewrites)
+
+
+HANDLER = f"""from {corpus.FACTORY} import get_agent_instance_factory
+
+
+@decorated
+def other():
+    pass
+
+
+async def handle(user_id, thread_id, run_id):
+    factory = get_agent_instance_factory()
+    return factory
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        HANDLER,
+        HANDLER.replace("\n", "\r\n"),
+        HANDLER.replace("\n", "\r"),
+        HANDLER.rstrip("\n"),
+        HANDLER.replace("    ", "\t"),
+        HANDLER.replace("@decorated", "@(\ndecorated\n)"),
+        "# header\n\n" + HANDLER + "\n# footer\n    # indented\n",
+        HANDLER + "    # kept in the block\n\n\n# footer",
+    ],
+    ids=["lf", "crlf", "cr", "no-final-newline", "tabs", "decorator-lines", "header-footer", "footer-no-newline"],
+)
+def test_spliced_text_matches_codegen_on_odd_layouts(text, rewrites):
+    run_text(text)
+    assert_same_text(rewrites)
+
+
+def test_spliced_text_matches_codegen_on_generated_modules(rewrites):
+    rng = random.Random(11)
+    for number in range(120):
+        run_text(corpus.module_text(rng, number), relpath=f"{rng.choice(corpus.FOLDERS)}/mod_{number}.py")
+    assert_same_text(rewrites)
+
+
+def test_spliced_text_matches_codegen_on_sample(cli, rewrites, tmp_path):
+    root = tmp_path / "sample"
+    shutil.copytree(SAMPLE, root)
+    cli("apply", "--phase", "all", "--dry-run", "--jobs", "1", cwd=root)
+    assert_same_text(rewrites)
+
+
+def test_spliced_text_matches_codegen_on_bench_corpus(cli, rewrites, bench_corpus):
+    cli("apply", "--phase", "all", "--dry-run", "--jobs", "1", cwd=bench_corpus)
+    assert len(rewrites) >= 60
+    assert_same_text(rewrites)

@@ -3,7 +3,8 @@
 LibCST's PositionProvider records a range for every node of the module. The rewriter needs
 exact ranges only inside the top-level statements its edits touch, and a line span for the
 others; recording just that keeps the same positions at a fraction of the cost. The spans
-themselves can come from the module's text, checked line by line, instead of a codegen.
+themselves can come from the module's text, checked line by line, instead of a codegen, and
+so can the rewritten module's text wherever a top-level statement was kept.
 """
 
 from __future__ import annotations
@@ -156,6 +157,31 @@ def statement_lines_from_text(module: cst.Module, source: str) -> list[int] | No
         return None
     found.append(end)
     return found
+
+
+def spliced_code(new_module: cst.Module, module: cst.Module, source: str, spans: Sequence[int]) -> str:
+    """`new_module.code`, with each statement kept from `module` copied from `source` instead of generated.
+
+    `spans` are the module's `statement_lines_from_text`. A top-level statement's codegen
+    does not depend on its neighbours, and a kept one's is its lines of `source`, so the
+    pieces join into the same text.
+    """
+    starts = line_starts(source)
+    kept = {id(stmt): (starts[line - 1], starts[end - 1]) for stmt, line, end in zip(module.body, spans, spans[1:])}
+    state = CodegenState(default_indent=new_module.default_indent, default_newline=new_module.default_newline)
+    for line in new_module.header:
+        line._codegen(state)
+    for stmt in new_module.body:
+        where = kept.get(id(stmt))
+        if where is None:
+            stmt._codegen(state)
+        else:
+            state.add_token(source[where[0] : where[1]])
+    for line in new_module.footer:
+        line._codegen(state)
+    if not state.tokens:
+        state.add_token(state.default_newline)
+    return "".join(state.tokens)
 
 
 def _first_lines(body: Sequence[cst.BaseStatement], tree_body: Sequence[ast.stmt]) -> list[tuple[int, bool]] | None:

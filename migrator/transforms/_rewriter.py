@@ -10,7 +10,7 @@ from libcst._position import CodeRange
 from migrator.analysis.model import Pos
 from migrator.transforms import _import_merge
 from migrator.transforms._layout import append_item
-from migrator.transforms._positions import positions, statement_lines, statement_lines_from_text
+from migrator.transforms._positions import positions, spliced_code, statement_lines, statement_lines_from_text
 from migrator.transforms.edits import (
     AddImport,
     AddModuleCode,
@@ -31,8 +31,9 @@ class RewriteError(Exception):
 def rewrite(source: str, edits: Sequence[Edit], *, reuse_text: bool = True) -> str:
     """Return `source` with `edits` applied; formatting and comments elsewhere are kept.
 
-    With `reuse_text`, the lines of the top-level statements are read off `source` where it
-    can vouch for them; without it, they are counted in LibCST's codegen of each statement.
+    With `reuse_text`, the top-level statements the edits leave alone are measured and
+    copied from `source` where it can vouch for them, and only the others are generated;
+    without it, LibCST's codegen of the whole module does both.
     """
     module = cst.parse_module(source)
     lines = {edit_line(edit) for edit in edits} - {None}
@@ -43,6 +44,8 @@ def rewrite(source: str, edits: Sequence[Edit], *, reuse_text: bool = True) -> s
     missing = rewriter.unapplied()
     if missing:
         raise RewriteError(f"could not locate the code for {len(missing)} edit(s), first: {missing[0]}")
+    if from_text is not None:
+        return spliced_code(new_module, module, source, from_text)
     return new_module.code
 
 
