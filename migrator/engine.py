@@ -96,7 +96,7 @@ def _run_text(
     from migrator.transforms._rewriter import RewriteError, rewrite
 
     try:
-        new_text = rewrite(text, edits)
+        new_text = rewrite(text, edits, tree=model.tree)
         # CPython's own front end (parser and symbol table) is the check that the output is a
         # valid module; LibCST produced the text, so re-parsing it with LibCST adds only time.
         compile(new_text, relpath, "exec", dont_inherit=True)

@@ -33,7 +33,7 @@ def test_undecodable_file_is_a_failed_outcome():
 
 
 def test_rewrite_that_does_not_parse_is_never_produced(monkeypatch):
-    monkeypatch.setattr(rewriter, "rewrite", lambda source, edits: source + "def (:\n")
+    monkeypatch.setattr(rewriter, "rewrite", lambda source, edits, **options: source + "def (:\n")
     result = run_text(HEADER + "\n\nasync def f(user_context):\n    return get_agent_instance_factory()\n")
     assert result.status is Status.FAILED and result.rewritten is None
     assert "rewrite rejected" in result.message

@@ -47,8 +47,8 @@ def rewrites(monkeypatch) -> list[tuple[str, str, str]]:
     done: list[tuple[str, str, str]] = []
     rewrite = _rewriter.rewrite
 
-    def both_ways(source, edits):
-        spliced = rewrite(source, edits)
+    def both_ways(source, edits, **options):
+        spliced = rewrite(source, edits, **options)
         plain = rewrite(source, edits, reuse_text=False)
         done.append((source, spliced, plain))
         return spliced

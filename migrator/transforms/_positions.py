@@ -110,7 +110,7 @@ def line_starts(source: str) -> list[int]:
     return [0, *(match.end() for match in _NEWLINE.finditer(source))]
 
 
-def statement_lines_from_text(module: cst.Module, source: str) -> list[int] | None:
+def statement_lines_from_text(module: cst.Module, source: str, tree: ast.Module | None = None) -> list[int] | None:
     """`statement_lines` read off `source`, the text `module` was parsed from; None where the text cannot vouch for them.
 
     The stdlib parser gives each statement's first line (its first decorator's, for a
@@ -119,16 +119,18 @@ def statement_lines_from_text(module: cst.Module, source: str) -> list[int] | No
     statement's start at column 0, is checked in the text. Between the lines returned, the
     text is what LibCST parsed, and LibCST's codegen gives it back byte for byte; where it
     does not (a BOM, a line continuation before the first statement, no final newline),
-    the checks fail.
+    the checks fail. `tree`, the stdlib parse of `source` when the caller has one, saves
+    parsing it again.
     """
     if not module.has_trailing_newline or not module.body:
         return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    if tree is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
     starts = line_starts(source)
     text_lines = [source[start:end] for start, end in zip(starts, starts[1:])]
     firsts = _first_lines(module.body, tree.body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping, Sequence
 
 import libcst as cst
@@ -10,7 +11,12 @@ from libcst._position import CodeRange
 from migrator.analysis.model import Pos
 from migrator.transforms import _import_merge
 from migrator.transforms._layout import append_item
-from migrator.transforms._positions import positions, spliced_code, statement_lines, statement_lines_from_text
+from migrator.transforms._positions import (
+    positions,
+    spliced_code,
+    statement_lines,
+    statement_lines_from_text,
+)
 from migrator.transforms.edits import (
     AddImport,
     AddModuleCode,
@@ -28,16 +34,17 @@ class RewriteError(Exception):
     """An edit could not be carried out; the file is left as it was."""
 
 
-def rewrite(source: str, edits: Sequence[Edit], *, reuse_text: bool = True) -> str:
+def rewrite(source: str, edits: Sequence[Edit], *, reuse_text: bool = True, tree: ast.Module | None = None) -> str:
     """Return `source` with `edits` applied; formatting and comments elsewhere are kept.
 
     With `reuse_text`, the top-level statements the edits leave alone are measured and
     copied from `source` where it can vouch for them, and only the others are generated;
-    without it, LibCST's codegen of the whole module does both.
+    without it, LibCST's codegen of the whole module does both. `tree` is the stdlib parse
+    of `source`, when the caller already has it.
     """
     module = cst.parse_module(source)
     lines = {edit_line(edit) for edit in edits} - {None}
-    from_text = statement_lines_from_text(module, source) if reuse_text else None
+    from_text = statement_lines_from_text(module, source, tree) if reuse_text else None
     spans = from_text or statement_lines(module)
     rewriter = _Rewriter(edits, positions(module, lines, spans=spans))
     new_module = module.visit(rewriter)
