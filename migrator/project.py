@@ -53,7 +53,7 @@ def first_pass_reads(relpath: str, raw: bytes) -> bool:
     """Whether the first pass needs a file: it may define or register an agent class, or it is
     a conftest.py that may define the `test_user_context` fixture. The first pass reads `.py`
     files only."""
-    if relpath.rpartition("/")[2] == "conftest.py" and _FIXTURE in raw:
+    if _is_conftest(relpath) and _FIXTURE in raw:
         return True
     return _BASE_AGENT in raw or (_REGISTER in raw and REGISTRATION.search(raw) is not None)
 
@@ -71,9 +71,10 @@ def from_sources(sources: Iterable[tuple[str, bytes | str]]) -> ProjectFacts:
     for relpath, raw in sources:
         try:
             text = SourceText.decode(raw).text if isinstance(raw, bytes) else raw
-            if relpath.rpartition("/")[2] == "conftest.py" and _defines_fixture(text):
+            tree = ast.parse(text)
+            if _is_conftest(relpath) and _defines_fixture(tree):
                 fixture_dirs.add(relpath.rpartition("/")[0])
-            scanned.append(scan_file(text, relpath))
+            scanned.append(scan_file(text, relpath, tree))
         except (DecodeError, SyntaxError, ValueError):
             continue
     defaults = tuple(
@@ -86,9 +87,10 @@ def from_sources(sources: Iterable[tuple[str, bytes | str]]) -> ProjectFacts:
     )
 
 
-def _defines_fixture(text: str) -> bool:
+def _is_conftest(relpath: str) -> bool:
+    return relpath.rpartition("/")[2] == "conftest.py"
+
+
+def _defines_fixture(tree: ast.Module) -> bool:
     """Whether a conftest.py defines `test_user_context` at its top level."""
-    if FIXTURE_NAME not in text:
-        return False
-    tree = ast.parse(text)
     return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == FIXTURE_NAME for n in tree.body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import io
 import json
@@ -179,39 +180,31 @@ def test_no_cache_neither_reads_nor_writes(cli, project):
     assert bypassed.out == honest.out
 
 
-def test_scan_without_mentions_does_not_import_libcst(tmp_path):
-    (tmp_path / "pyproject.toml").write_text("[tool.migrator]\n")
+def _modules_imported_by_a_scan(root: Path, argv: list[str], prefixes: tuple[str, ...]) -> list[str]:
+    """The modules starting with one of `prefixes` that `migrator <argv>` leaves imported, run in a fresh interpreter."""
+    (root / "pyproject.toml").write_text("[tool.migrator]\n")
     for number in range(5):
-        (tmp_path / f"clean_{number}.py").write_text("def get_factory():\n    return None\n")
+        (root / f"clean_{number}.py").write_text("def get_factory():\n    return None\n")
     script = (
         "import sys\n"
         "from migrator.cli import main\n"
         "try:\n"
-        "    main(['scan', '.', '--no-cache'])\n"
+        f"    main({argv!r})\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'libcst'))\n"
+        f"print(sorted(name for name in sys.modules if name.startswith({prefixes!r})))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
+    return ast.literal_eval(done.stdout.strip().splitlines()[-1])
+
+
+def test_scan_without_mentions_does_not_import_libcst(tmp_path):
+    assert _modules_imported_by_a_scan(tmp_path, ["scan", ".", "--no-cache"], ("libcst",)) == []
 
 
 def test_json_scan_without_mentions_imports_no_transform_rich_or_pool(tmp_path):
-    (tmp_path / "pyproject.toml").write_text("[tool.migrator]\n")
-    for number in range(5):
-        (tmp_path / f"clean_{number}.py").write_text("def get_factory():\n    return None\n")
-    script = (
-        "import sys\n"
-        "from migrator.cli import main\n"
-        "try:\n"
-        "    main(['scan', '.', '--no-cache', '-f', 'json'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = ('libcst', 'rich', 'concurrent.futures.process', 'migrator.transforms.replace_')\n"
-        "print(sorted(name for name in sys.modules if name.startswith(heavy)))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    heavy = ("libcst", "rich", "concurrent.futures.process", "migrator.transforms.replace_")
+    assert _modules_imported_by_a_scan(tmp_path, ["scan", ".", "--no-cache", "-f", "json"], heavy) == []
 
 
 def test_every_transform_name_resolves_to_its_module():

@@ -59,9 +59,13 @@ def absolute_module(node: ast.ImportFrom, module_name: str, is_package: bool) ->
     return ".".join(base) or None
 
 
-def scan_file(text: str, relpath: str) -> FileAgents:
-    """Collect the classes and registrations of one file (module level and class bodies)."""
-    tree = ast.parse(text)
+def scan_file(text: str, relpath: str, tree: ast.Module | None = None) -> FileAgents:
+    """Collect the classes and registrations of one file (module level and class bodies).
+
+    `tree` is the stdlib parse of `text`, when the caller already has it.
+    """
+    if tree is None:
+        tree = ast.parse(text)
     module = module_name_of(relpath)
     names = _import_table(tree, module, relpath.endswith("__init__.py"))
     classes = []
