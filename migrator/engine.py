@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import difflib
 from collections.abc import Mapping, Sequence
 
 import migrator.transforms as transforms
+from migrator import verify
 from migrator.analysis.agents import module_name_of
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, Pos, Reference
@@ -19,6 +21,9 @@ from migrator.sourcefile import DecodeError, SourceText
 from migrator.transforms import STAGES
 from migrator.transforms.base import PlanContext
 from migrator.transforms.edits import Fix, Manual, Plan
+
+# Rounds of re-planning after a rewrite before the fix loop gives up (Ruff's fix loop stops at 100).
+MAX_FIX_ROUNDS = 10
 
 
 def process_file(source: SourceFile, phase: str, settings: Settings) -> FileResult:
@@ -75,7 +80,35 @@ def _run_text(
 
     `snippet_at` marks a Markdown fence: where its code starts in the document, so findings
     carry the document's own positions, and deprecated names used without an import count.
+    A fix can make another possible (an import is unused once its last use is fixed), so the
+    file is planned again after each rewrite until nothing fixable is left, like Ruff's fix
+    loop; the findings are every fix made and what is left for a person in the final text.
     """
+    model, findings, edits = _plan_text(text, relpath, phase, rules, settings, snippet_at)
+    if not settings.fix or not edits:
+        return _TextOutcome(findings)
+    fixed: list[Finding] = []
+    current = text
+    for _ in range(MAX_FIX_ROUNDS):
+        refusal, new_text = _rewrite_verified(current, model, edits, relpath, settings)
+        if refusal is not None:
+            if current is text:
+                return _TextOutcome(findings, rejected=refusal)
+            # An earlier round was verified and stands; what this one wanted needs a person.
+            return _TextOutcome(_settled(fixed, findings, refusal), current)
+        fixed.extend(f for f in findings if f.fixable)
+        current = new_text
+        model, findings, edits = _plan_text(current, relpath, phase, rules, settings, snippet_at)
+        if not edits:
+            return _TextOutcome((*fixed, *findings), current)
+    reason = f"fixes did not settle after {MAX_FIX_ROUNDS} rounds; left for review"
+    return _TextOutcome(_settled(fixed, findings, reason), current)
+
+
+def _plan_text(
+    text: str, relpath: str, phase: str, rules: Sequence[Rule], settings: Settings, snippet_at: Pos | None
+) -> tuple[ModuleModel, tuple[Finding, ...], list]:
+    """One round of analysis and planning: the model, its findings and the edits of its fixes."""
     model = _analyze(text, relpath, settings.index, snippet=snippet_at is not None)
     ctx = PlanContext(
         model=model,
@@ -89,20 +122,53 @@ def _run_text(
     offset = snippet_at or Pos(1, 0)
     findings = tuple(_finding(ref, rule, plan, relpath, phase, offset) for ref, rule, plan in planned)
     edits = [edit for _, _, plan in planned if isinstance(plan, Fix) for edit in plan.edits]
-    if not settings.fix or not edits:
-        return _TextOutcome(findings)
+    return model, findings, edits
+
+
+def _rewrite_verified(
+    text: str, model: ModuleModel, edits: list, relpath: str, settings: Settings
+) -> tuple[str | None, str]:
+    """The rewritten text, or why it is refused: it must compile and keep the module's names sound.
+
+    Imports the rewrite left unused (the class an agent was built from, before the factory
+    built it) are removed, as a person would, except in a package's `__init__.py`, where an
+    import may be a re-export; what is then still worse than before refuses the file.
+    """
     import libcst
 
     from migrator.transforms._rewriter import RewriteError, rewrite
 
+    is_package = relpath.endswith("__init__.py")
     try:
         new_text = rewrite(text, edits, tree=model.tree)
-        # CPython's own front end (parser and symbol table) is the check that the output is a
-        # valid module; LibCST produced the text, so re-parsing it with LibCST adds only time.
-        compile(new_text, relpath, "exec", dont_inherit=True)
+        new_tree = _compiled(new_text, relpath)
+        before, after = verify.names_of(model.tree, relpath), verify.names_of(new_tree, relpath)
+        unused = [] if is_package else verify.newly_unused_imports(before, after, new_tree, new_text.splitlines())
+        if unused:
+            new_text = rewrite(new_text, unused, tree=new_tree)
+            new_tree = _compiled(new_text, relpath)
+            after = verify.names_of(new_tree, relpath)
     except (RewriteError, libcst.ParserSyntaxError, SyntaxError, ValueError) as error:
-        return _TextOutcome(findings, rejected=f"rewrite rejected, file left unchanged: {type(error).__name__}: {error}")
-    return _TextOutcome(findings, new_text)
+        return f"rewrite rejected, file left unchanged: {type(error).__name__}: {error}", text
+    problems = verify.name_problems(before, after) + verify.call_problems(
+        model.tree, new_tree, model.module_name, is_package, settings.signatures
+    )
+    if problems:
+        return f"rewrite refused, file left unchanged: it would add {'; '.join(problems)}", text
+    return None, new_text
+
+
+def _compiled(text: str, relpath: str) -> ast.Module:
+    """The stdlib tree of `text`, after CPython's own front end (parser and symbol table) accepted it."""
+    tree = ast.parse(text, relpath)
+    compile(tree, relpath, "exec", dont_inherit=True)
+    return tree
+
+
+def _settled(fixed: list[Finding], findings: Sequence[Finding], reason: str) -> tuple[Finding, ...]:
+    """Fixes made so far, and the final round's findings, each fixable one now left for review."""
+    left = (dataclasses.replace(f, fixable=False, reason=reason) if f.fixable else f for f in findings)
+    return (*fixed, *left)
 
 
 def _process_markdown(

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from migrator._frozen import FrozenDict
 from migrator.analysis.legacy import LegacyIndex
+from migrator.analysis.signatures import SignatureIndex
 from migrator.config import Config
 from migrator.matching import build_index
 from migrator.project import ProjectFacts
@@ -24,6 +25,11 @@ class Settings:
     want_diff: bool = False
     project: ProjectFacts = ProjectFacts()
     rule_symbols: Mapping[str, frozenset[str]] = FrozenDict()
+    signatures: SignatureIndex | None = None
+
+    def __post_init__(self) -> None:
+        if self.signatures is None:
+            object.__setattr__(self, "signatures", SignatureIndex(self.config.root))
 
     @classmethod
     def build(cls, config: Config, rules: Sequence[Rule], **options: object) -> Settings:

@@ -44,7 +44,8 @@ def module_name_of(relpath: str) -> str:
 
 
 def fast_findings(text: str | bytes, relpath: str) -> set[tuple[str, int, int]]:
-    result = run_text(text, relpath=relpath)
+    # Scan positions: with fixes on, what is left is reported in the rewritten text.
+    result = run_text(text, relpath=relpath, fix=False)
     return {(f.rule, f.line, f.column) for f in result.findings if f.rule in COMPARED}
 
 

@@ -206,6 +206,20 @@ class _Rewriter(cst.CSTTransformer):
             names[-1] = names[-1].with_changes(comma=last_original.comma)
         return updated.with_changes(names=names)
 
+    def leave_Import(self, original: cst.Import, updated: cst.Import) -> cst.Import | cst.RemovalSentinel:
+        pos = self._pos(original)
+        removals = self.removals.get(pos)
+        if not removals:
+            return updated
+        self.done.add(("import", pos))
+        dropped = {r.name for r in removals}
+        names = [alias for alias in updated.names if alias.evaluated_name not in dropped]
+        if not names:
+            return cst.RemovalSentinel.REMOVE
+        if len(names) < len(updated.names):
+            names[-1] = names[-1].with_changes(comma=updated.names[-1].comma)
+        return updated.with_changes(names=names)
+
     def leave_SimpleStatementLine(
         self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine:

@@ -78,7 +78,9 @@ class AddImport:
 
 @dataclasses.dataclass(frozen=True)
 class RemoveImport:
-    """Remove `name` from the `from ... import` statement that starts at `statement`.
+    """Remove `name` from the import statement that starts at `statement`.
+
+    `name` is the imported name as written (`b` of `from a import b as c`, `a.b` of `import a.b`).
 
     With a `replacement`, the name is renamed in place instead, so the import keeps its place
     and its style (relative or absolute).

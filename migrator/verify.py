@@ -1,0 +1,170 @@
+"""The check every rewrite passes before it is written: it must not make the module's names worse.
+
+The module before and after the rewrite are compared with pyflakes, keyed by message kind and
+name (not line, which a rewrite shifts): a rewrite that adds an undefined name, binds a name
+twice or leaves an import unused is refused. Calls the rewrite adds are bound against the
+callee's own definition, where the project (or the shipped runtime) holds it. What the file
+already had wrong is not the rewrite's fault and does not count against it.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections import Counter
+from collections.abc import Iterator
+
+from migrator.analysis.model import Pos
+from migrator.analysis.signatures import SignatureIndex
+from migrator.transforms.edits import RemoveImport
+
+# pyflakes messages a rewrite must never add, and how a refusal names them.
+_REFUSED = {
+    "UndefinedName": "undefined name",
+    "UndefinedExport": "undefined name in __all__",
+    "UndefinedLocal": "local name used before assignment",
+    "RedefinedWhileUnused": "name bound twice",
+    "ImportShadowedByLoopVar": "import shadowed by a loop variable",
+    "UnusedImport": "unused import",
+    "ImportStarUsage": "name from a star import",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Names:
+    """What pyflakes says of one module: refusable messages by kind and name, and unused imports."""
+
+    counts: Counter[tuple[str, str]]
+    unused_imports: tuple[tuple[int, str], ...]  # (line, pyflakes' label such as 'a.b as c')
+
+
+def names_of(tree: ast.Module, filename: str) -> Names:
+    from pyflakes.checker import Checker
+
+    counts: Counter[tuple[str, str]] = Counter()
+    unused: list[tuple[int, str]] = []
+    for message in Checker(tree, filename=filename, withDoctest=False).messages:
+        kind = type(message).__name__
+        name = str(message.message_args[0])
+        # A star import that no longer serves an undefined name is not shown to be unused.
+        if kind not in _REFUSED or (kind == "UnusedImport" and name.endswith("*")):
+            continue
+        counts[(kind, name)] += 1
+        if kind == "UnusedImport":
+            unused.append((message.lineno, name))
+    return Names(counts, tuple(unused))
+
+
+def name_problems(before: Names, after: Names) -> list[str]:
+    """What pyflakes says of `after` and not (as often) of `before`, one line per name."""
+    return [
+        f"{_REFUSED[kind]} {name!r}"
+        for (kind, name), count in sorted(after.counts.items())
+        if count > before.counts[(kind, name)]
+    ]
+
+
+def newly_unused_imports(before: Names, after: Names, tree: ast.Module, lines: list[str]) -> list[RemoveImport]:
+    """Removals of the imports a rewrite left unused, which were used before it.
+
+    Only names unused nowhere before count (with several same-named imports, which one became
+    unused cannot be told). Positions are LibCST's: line and column in characters.
+    """
+    new = {label for (kind, label), count in after.counts.items() if kind == "UnusedImport" and not before.counts[(kind, label)]}
+    wanted = {(line, label) for line, label in after.unused_imports if label in new}
+    if not wanted:
+        return []
+    removals = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        for alias in node.names:
+            if (node.lineno, _label(node, alias)) in wanted:
+                column = len(lines[node.lineno - 1].encode("utf-8")[: node.col_offset].decode("utf-8", "replace"))
+                removals.append(RemoveImport(Pos(node.lineno, column), alias.name))
+    return removals
+
+
+def _label(node: ast.Import | ast.ImportFrom, alias: ast.alias) -> str:
+    """An import's name as pyflakes writes it in its messages."""
+    if isinstance(node, ast.ImportFrom):
+        module = "." * node.level + (node.module or "")
+        full = f"{module}{alias.name}" if module.endswith(".") or not module else f"{module}.{alias.name}"
+    else:
+        full = alias.name
+    local = alias.asname or alias.name
+    return f"{full} as {local}" if alias.asname and full.rpartition(".")[2] != local else full
+
+
+def call_problems(
+    before: ast.Module, after: ast.Module, module_name: str, is_package: bool, signatures: SignatureIndex
+) -> list[str]:
+    """Calls in `after` that are not in `before` and would not bind to their callee's definition."""
+    seen = Counter(_call_keys(before, module_name, is_package))
+    problems: list[str] = []
+    for key, call, callee in _calls(after, module_name, is_package):
+        if seen[key] > 0:
+            seen[key] -= 1
+            continue
+        signature = signatures.lookup(callee)
+        if signature is not None:
+            problems.extend(f"line {call.lineno}: {problem}" for problem in signature.problems(call))
+    return problems
+
+
+def _call_keys(tree: ast.Module, module_name: str, is_package: bool) -> Iterator[tuple[str, str]]:
+    for key, _, _ in _calls(tree, module_name, is_package):
+        yield key
+
+
+def _calls(tree: ast.Module, module_name: str, is_package: bool) -> Iterator[tuple[tuple[str, str], ast.Call, str]]:
+    """Each call whose callee resolves through the module's imports, with a position-free key."""
+    imported = _imported_names(tree, module_name, is_package)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        dotted = _dotted(node.func)
+        if dotted is None:
+            continue
+        head, _, rest = dotted.partition(".")
+        target = imported.get(head)
+        if target is None:
+            continue
+        callee = f"{target}.{rest}" if rest else target
+        arguments = ast.dump(ast.Call(func=ast.Constant(None), args=node.args, keywords=node.keywords), include_attributes=False)
+        yield (callee, arguments), node, callee
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _imported_names(tree: ast.Module, module_name: str, is_package: bool) -> dict[str, str]:
+    """Local name to qualified name, for every import in the module (the last one wins)."""
+    package = module_name if is_package else module_name.rpartition(".")[0]
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    names[alias.asname] = alias.name
+                else:
+                    head = alias.name.partition(".")[0]
+                    names[head] = head
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                anchor = parts[: len(parts) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                if alias.name != "*":
+                    names[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+    return names
