@@ -154,7 +154,7 @@ def _rewrite_verified(
         model.tree, new_tree, model.module_name, is_package, settings.signatures
     )
     if problems:
-        return f"rewrite refused, file left unchanged: it would add {'; '.join(problems)}", text
+        return f"rewrite refused, file left unchanged: {'; '.join(problems)}", text
     return None, new_text
 
 

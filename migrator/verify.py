@@ -16,17 +16,18 @@ from collections.abc import Iterator
 
 from migrator.analysis.model import Pos
 from migrator.analysis.signatures import SignatureIndex
+from migrator.transforms._import_uses import guarded_imports
 from migrator.transforms.edits import RemoveImport
 
 # pyflakes messages a rewrite must never add, and how a refusal names them.
 _REFUSED = {
-    "UndefinedName": "undefined name",
-    "UndefinedExport": "undefined name in __all__",
-    "UndefinedLocal": "local name used before assignment",
+    "UndefinedName": "new undefined name",
+    "UndefinedExport": "new undefined name in __all__",
+    "UndefinedLocal": "new use of a local before its assignment",
     "RedefinedWhileUnused": "name bound twice",
     "ImportShadowedByLoopVar": "import shadowed by a loop variable",
-    "UnusedImport": "unused import",
-    "ImportStarUsage": "name from a star import",
+    "UnusedImport": "new unused import",
+    "ImportStarUsage": "new name from a star import",
 }
 
 
@@ -68,15 +69,17 @@ def newly_unused_imports(before: Names, after: Names, tree: ast.Module, lines: l
     """Removals of the imports a rewrite left unused, which were used before it.
 
     Only names unused nowhere before count (with several same-named imports, which one became
-    unused cannot be told). Positions are LibCST's: line and column in characters.
+    unused cannot be told), and never the `try:` half of a `try/except ImportError`.
+    Positions are LibCST's: line and column in characters.
     """
     new = {label for (kind, label), count in after.counts.items() if kind == "UnusedImport" and not before.counts[(kind, label)]}
     wanted = {(line, label) for line, label in after.unused_imports if label in new}
     if not wanted:
         return []
     removals = []
+    guarded = guarded_imports(tree)
     for node in ast.walk(tree):
-        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)) or id(node) in guarded:
             continue
         for alias in node.names:
             if (node.lineno, _label(node, alias)) in wanted:

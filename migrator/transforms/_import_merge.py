@@ -12,14 +12,27 @@ from migrator.transforms.edits import AddImport
 
 
 def is_header_statement(stmt: cst.CSTNode) -> bool:
-    """Docstrings and imports at the top of a module, before its first other statement."""
+    """Docstrings, imports and import-path set-up at the top of a module, before its first other statement."""
     if not isinstance(stmt, cst.SimpleStatementLine):
         return False
     return all(
         isinstance(small, (cst.Import, cst.ImportFrom))
         or (isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)))
+        or _sets_up_import_path(small)
         for small in stmt.body
     )
+
+
+def _sets_up_import_path(small: cst.BaseSmallStatement) -> bool:
+    """`sys.path.insert(...)`, `sys.path[:0] = ...`, `site.addsitedir(...)`: what a script runs
+    before its first project import, so new imports go after it."""
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        name = get_full_name_for_node(small.value.func) or ""
+        return name.startswith("sys.path.") or name == "site.addsitedir"
+    if isinstance(small, (cst.Assign, cst.AugAssign)):
+        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+        return any((get_full_name_for_node(t) or "").startswith("sys.path") for t in targets)
+    return False
 
 
 def header_end(body: Sequence[cst.CSTNode], emptied: Set[int] = frozenset()) -> int:
@@ -33,10 +46,12 @@ def header_end(body: Sequence[cst.CSTNode], emptied: Set[int] = frozenset()) -> 
 
 
 def last_import_index(body: Sequence[cst.CSTNode]) -> int:
-    """Index just past the last import of the module header (after the docstring if none)."""
+    """Index just past the last import or import-path set-up of the module header (after the
+    docstring if there is neither)."""
     end = 0
     for index, stmt in enumerate(body[: header_end(body)]):
-        if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], (cst.Import, cst.ImportFrom)):
+        assert isinstance(stmt, cst.SimpleStatementLine)
+        if isinstance(stmt.body[0], (cst.Import, cst.ImportFrom)) or _sets_up_import_path(stmt.body[0]):
             end = index + 1
         elif index == 0:
             end = 1
@@ -89,17 +104,47 @@ def _statement(code: str) -> cst.SimpleStatementLine:
 
 
 def _already_imported(body: Sequence[cst.BaseStatement], item: AddImport) -> bool:
-    for stmt in body[: header_end(body)] if body else ():
-        for small in getattr(stmt, "body", ()):
-            if item.name is None and isinstance(small, cst.Import):
-                if any(get_full_name_for_node(a.name) == item.module and a.asname is None for a in small.names):
-                    return True
-            if item.name is not None and isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                if _module_name(small) == item.module and any(
-                    get_full_name_for_node(a.name) == item.name and a.asname is None for a in small.names
-                ):
-                    return True
+    """Whether the module already imports the name, anywhere at module level: in its header,
+    further down, or inside an `if`, `try` or `with` block."""
+    for small in _module_level_smalls(body):
+        if item.name is None and isinstance(small, cst.Import):
+            if any(get_full_name_for_node(a.name) == item.module and a.asname is None for a in small.names):
+                return True
+        if item.name is not None and isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+            if _module_name(small) == item.module and any(
+                get_full_name_for_node(a.name) == item.name and a.asname is None for a in small.names
+            ):
+                return True
     return False
+
+
+def _module_level_smalls(body: Sequence[cst.CSTNode]):
+    """Every small statement that runs at module level: not inside a function or class body."""
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield from stmt.body
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        elif isinstance(stmt, cst.BaseCompoundStatement):
+            for block in _blocks_of(stmt):
+                if isinstance(block, cst.SimpleStatementSuite):
+                    yield from block.body
+                else:
+                    yield from _module_level_smalls(block.body)
+
+
+def _blocks_of(stmt: cst.BaseCompoundStatement):
+    if isinstance(stmt, cst.Match):
+        yield from (case.body for case in stmt.cases)
+        return
+    yield stmt.body
+    for field in ("orelse", "finalbody"):
+        other = getattr(stmt, field, None)
+        while other is not None:
+            yield other.body
+            other = getattr(other, "orelse", None) if isinstance(other, cst.If) else None
+    for handler in getattr(stmt, "handlers", ()):
+        yield handler.body
 
 
 def _from_import_index(body: Sequence[cst.BaseStatement], module: str) -> int | None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from migrator.analysis.model import Reference
+from migrator.transforms._import_uses import guarded_imports, names_used_in_strings
 from migrator.transforms.base import PlanContext
 from migrator.transforms.edits import Fix, Manual, Plan, RemoveImport, ReplaceCall
 
@@ -22,6 +23,9 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:
             f"{ctx.model.module_name or 'this module'} re-exports {ref.symbol}; other modules may import it "
             f"from here, so remove it once nothing imports {ref.symbol} from this package"
         )
+    kept = _kept_whole(ref, ctx, local)
+    if kept:
+        return Manual(kept)
     uses = ctx.model.references_to(binding)
     pending = [use for use in uses if not isinstance(ctx.plan_of(use), Fix)]
     if pending:
@@ -31,7 +35,33 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:
             "remove the import once they are migrated"
         )
     replacement = params.get("replacement")
-    return Fix((RemoveImport(ref.anchor, binding.alias.name, _rename_to(ref, ctx, uses, replacement)),))
+    rename = _rename_to(ref, ctx, uses, replacement)
+    renamed = ctx.state.cache.setdefault("renamed_imports", set())
+    # Two imports of the getter would both become imports of its replacement: rename one.
+    if rename in renamed:
+        rename = None
+    elif rename is not None:
+        renamed.add(rename)
+    return Fix((RemoveImport(ref.anchor, binding.alias.name, rename),))
+
+
+def _kept_whole(ref: Reference, ctx: PlanContext, local: str) -> str | None:
+    """Why the import must stay even when no code uses the name: a use in a string, or a fallback."""
+    cache = ctx.state.cache.setdefault("import_uses", {})
+    if not cache:
+        cache["strings"] = names_used_in_strings(ctx.model.tree)
+        cache["guarded"] = guarded_imports(ctx.model.tree)
+    if ref.stmt is not None and id(ref.stmt) in cache["guarded"]:
+        return (
+            f"the import of {local} is the try half of a try/except ImportError whose except sets a fallback; "
+            "migrate or remove both halves together"
+        )
+    if local in cache["strings"]:
+        return (
+            f"{local} is still named in a string (an annotation, a cast() type or __all__); "
+            "update that string, then remove the import"
+        )
+    return None
 
 
 def _rename_to(ref: Reference, ctx: PlanContext, uses: list[Reference], replacement: Any) -> str | None:

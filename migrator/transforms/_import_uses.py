@@ -1,0 +1,93 @@
+"""Uses of an imported name that no reference walk sees, and imports that must stay whole.
+
+A name can be used only inside a string: a string annotation (`registry: 'AgentRegistry'`),
+the type of a `cast("AgentRegistry", x)`, an entry of `__all__`. And an import in the `try:`
+of a `try/except ImportError` has a fallback beside it: removing it alone leaves the normal
+path without the name.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def names_used_in_strings(tree: ast.Module) -> frozenset[str]:
+    """Names that string annotations, `cast()` types and `__all__` entries of the module use."""
+    found: set[str] = set()
+    for text in _typing_strings(tree):
+        found.update(_names_in_expression(text))
+    found.update(_exported(tree))
+    return frozenset(found)
+
+
+def guarded_imports(tree: ast.Module) -> frozenset[int]:
+    """Ids of the import statements in the `try:` body of a `try/except ImportError`."""
+    guarded: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
+            guarded.update(id(stmt) for stmt in node.body if isinstance(stmt, (ast.Import, ast.ImportFrom)))
+    return frozenset(guarded)
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(_last_name(kind) in _IMPORT_ERRORS for kind in kinds)
+
+
+def _last_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _typing_strings(tree: ast.Module) -> Iterator[str]:
+    """Every string constant inside an annotation, and the first argument of each `cast()`."""
+    for node in ast.walk(tree):
+        annotations: list[ast.expr | None] = []
+        if isinstance(node, ast.arg):
+            annotations.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            annotations.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            annotations.append(node.annotation)
+        elif isinstance(node, ast.Call) and _last_name(node.func) == "cast" and node.args:
+            annotations.append(node.args[0])
+        for annotation in annotations:
+            if annotation is None:
+                continue
+            for inner in ast.walk(annotation):
+                if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
+                    yield inner.value
+
+
+def _names_in_expression(text: str) -> Iterator[str]:
+    try:
+        parsed = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError):
+        return
+    for node in ast.walk(parsed):
+        if isinstance(node, ast.Name):
+            yield node.id
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield from _names_in_expression(node.value)
+
+
+def _exported(tree: ast.Module) -> Iterator[str]:
+    """The string entries of `__all__` (assigned, annotated or extended) at module level."""
+    for stmt in tree.body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+            targets, value = [stmt.target], stmt.value
+        if value is None or not any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            continue
+        for node in ast.walk(value):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                yield node.value
