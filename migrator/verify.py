@@ -12,12 +12,21 @@ from __future__ import annotations
 import ast
 import dataclasses
 from collections import Counter
-from collections.abc import Iterator
+import textwrap
+from collections.abc import Iterator, Sequence
 
 from migrator.analysis.model import Pos
-from migrator.analysis.signatures import SignatureIndex
+from migrator.analysis.signatures import SignatureIndex, absolute_module
 from migrator.transforms._import_uses import guarded_imports
-from migrator.transforms.edits import RemoveImport
+from migrator.transforms.edits import (
+    AddModuleCode,
+    Edit,
+    InsertStatement,
+    RemoveImport,
+    ReplaceCall,
+    ReplaceExpression,
+    ReplaceStatement,
+)
 
 # pyflakes messages a rewrite must never add, and how a refusal names them.
 _REFUSED = {
@@ -100,42 +109,46 @@ def _label(node: ast.Import | ast.ImportFrom, alias: ast.alias) -> str:
 
 
 def call_problems(
-    before: ast.Module, after: ast.Module, module_name: str, is_package: bool, signatures: SignatureIndex
+    edits: Sequence[Edit], after: ast.Module, module_name: str, is_package: bool, signatures: SignatureIndex
 ) -> list[str]:
-    """Calls in `after` that are not in `before` and would not bind to their callee's definition."""
-    seen = Counter(_call_keys(before, module_name, is_package))
+    """Calls the edits insert that would not bind to their callee's definition.
+
+    The callee is resolved through the imports of the rewritten module; callees whose
+    definition is neither in the tree nor in the shipped runtime are not judged.
+    """
+    inserted = [(line, call) for line, code in _inserted_code(edits) for call in _calls_in(code)]
+    if not inserted:
+        return []
+    imported = _imported_names(after, module_name, is_package)
     problems: list[str] = []
-    for key, call, callee in _calls(after, module_name, is_package):
-        if seen[key] > 0:
-            seen[key] -= 1
-            continue
-        signature = signatures.lookup(callee)
+    for line, call in inserted:
+        dotted = _dotted(call.func)
+        head, _, rest = (dotted or "").partition(".")
+        target = imported.get(head)
+        signature = signatures.lookup(f"{target}.{rest}" if rest else target) if target else None
         if signature is not None:
-            problems.extend(f"line {call.lineno}: {problem}" for problem in signature.problems(call))
+            where = f"line {line}: " if line else ""
+            problems.extend(where + problem for problem in signature.problems(call))
     return problems
 
 
-def _call_keys(tree: ast.Module, module_name: str, is_package: bool) -> Iterator[tuple[str, str]]:
-    for key, _, _ in _calls(tree, module_name, is_package):
-        yield key
+def _inserted_code(edits: Sequence[Edit]) -> Iterator[tuple[int | None, str]]:
+    """The code each edit puts into the module, with the line it is anchored on."""
+    for edit in edits:
+        if isinstance(edit, ReplaceCall):
+            yield edit.anchor.line, f"{edit.callee}({edit.args})"
+        elif isinstance(edit, (ReplaceExpression, InsertStatement, ReplaceStatement)):
+            yield edit.anchor.line, edit.code
+        elif isinstance(edit, AddModuleCode):
+            yield None, edit.code
 
 
-def _calls(tree: ast.Module, module_name: str, is_package: bool) -> Iterator[tuple[tuple[str, str], ast.Call, str]]:
-    """Each call whose callee resolves through the module's imports, with a position-free key."""
-    imported = _imported_names(tree, module_name, is_package)
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        dotted = _dotted(node.func)
-        if dotted is None:
-            continue
-        head, _, rest = dotted.partition(".")
-        target = imported.get(head)
-        if target is None:
-            continue
-        callee = f"{target}.{rest}" if rest else target
-        arguments = ast.dump(ast.Call(func=ast.Constant(None), args=node.args, keywords=node.keywords), include_attributes=False)
-        yield (callee, arguments), node, callee
+def _calls_in(code: str) -> list[ast.Call]:
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except SyntaxError:
+        return []
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -162,11 +175,7 @@ def _imported_names(tree: ast.Module, module_name: str, is_package: bool) -> dic
                     head = alias.name.partition(".")[0]
                     names[head] = head
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".") if package else []
-                anchor = parts[: len(parts) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
+            base = absolute_module(node.module, node.level, package)
             for alias in node.names:
                 if alias.name != "*":
                     names[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name

@@ -10,7 +10,7 @@ from migrator import verify
 from migrator.analysis.model import Pos
 from migrator.analysis.signatures import SignatureIndex
 from migrator.transforms._rewriter import rewrite
-from migrator.transforms.edits import AddImport, RemoveImport
+from migrator.transforms.edits import AddImport, InsertStatement, RemoveImport, ReplaceCall, ReplaceExpression
 from tests.conftest import FACTORY, snapshot, write
 from tests.helpers import run_text
 
@@ -97,28 +97,40 @@ def _project_with_context(root: Path) -> None:
 
 def test_inserted_call_missing_a_required_argument_is_a_problem(tmp_path: Path) -> None:
     _project_with_context(tmp_path)
-    before = _tree("def handle(user_id, thread_id):\n    return 1\n")
+    code = "ctx = UserExecutionContext.from_request_supervisor(user_id=user_id, thread_id=thread_id, tenant='x')\n"
     after = _tree(
         f"""
         from {CONTEXT_MODULE} import UserExecutionContext
         def handle(user_id, thread_id):
-            ctx = UserExecutionContext.from_request_supervisor(user_id=user_id, thread_id=thread_id, tenant="x")
+            {code}
             return ctx
         """
     )
-    problems = verify.call_problems(before, after, "app.routes", False, SignatureIndex(tmp_path))
+    edits = [InsertStatement(Pos(4, 4), code)]
+    problems = verify.call_problems(edits, after, "app.routes", False, SignatureIndex(tmp_path))
     assert problems == [
         "line 4: from_request_supervisor() has no parameter 'tenant'",
         "line 4: from_request_supervisor() requires 'run_id', which the call does not pass",
     ]
 
 
-def test_calls_already_there_and_complete_calls_pass(tmp_path: Path) -> None:
+def test_complete_calls_and_calls_of_unknown_callees_pass(tmp_path: Path) -> None:
     _project_with_context(tmp_path)
-    old_call = f"from {CONTEXT_MODULE} import UserExecutionContext\nUserExecutionContext(1)\n"
-    new = old_call + "UserExecutionContext.from_request_supervisor('u', 't', run_id='r', strict=False)\n"
-    problems = verify.call_problems(_tree(old_call), _tree(new), "app.x", False, SignatureIndex(tmp_path))
-    assert problems == []
+    after = _tree(f"from {CONTEXT_MODULE} import UserExecutionContext\nfrom elsewhere import build\n")
+    edits = [
+        ReplaceCall(Pos(3, 0), "UserExecutionContext.from_request_supervisor", "'u', 't', run_id='r', strict=False"),
+        InsertStatement(Pos(4, 0), "build(anything=1)\n"),
+    ]
+    assert verify.call_problems(edits, after, "app.x", False, SignatureIndex(tmp_path)) == []
+
+
+def test_a_call_to_a_class_binds_to_its_constructor(tmp_path: Path) -> None:
+    _project_with_context(tmp_path)
+    after = _tree(f"from {CONTEXT_MODULE} import UserExecutionContext as Ctx\n")
+    edits = [ReplaceExpression(Pos(2, 0), "Ctx('u', 't')")]
+    assert verify.call_problems(edits, after, "app.x", False, SignatureIndex(tmp_path)) == [
+        "line 2: UserExecutionContext() requires 'run_id', which the call does not pass"
+    ]
 
 
 def test_signatures_follow_relative_reexports_of_the_shipped_runtime(tmp_path: Path) -> None:

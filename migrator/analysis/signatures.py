@@ -163,13 +163,18 @@ def _import_target(stmt: ast.Import | ast.ImportFrom, name: str, package: str) -
             continue
         if isinstance(stmt, ast.Import):
             return alias.name if alias.asname else alias.name.partition(".")[0]
-        base = stmt.module or ""
-        if stmt.level:
-            parts = package.split(".")
-            anchor = parts[: len(parts) - stmt.level + 1]
-            base = ".".join([*anchor, base] if base else anchor)
+        base = absolute_module(stmt.module, stmt.level, package)
         return f"{base}.{alias.name}" if base else alias.name
     return None
+
+
+def absolute_module(module: str | None, level: int, package: str) -> str:
+    """The module a `from` import names, with a relative one resolved against `package`."""
+    if not level:
+        return module or ""
+    parts = package.split(".") if package else []
+    anchor = parts[: len(parts) - level + 1]
+    return ".".join([*anchor, module] if module else anchor)
 
 
 def _in_class(cls: ast.ClassDef, rest: list[str], qualname: str) -> Signature | None:
