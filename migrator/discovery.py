@@ -10,6 +10,7 @@ from pathlib import Path
 import pathspec
 
 from migrator.exit_codes import UsageError
+from migrator.git_listing import listed_files
 
 SOURCE_SUFFIXES = (".py", ".md")
 ALWAYS_EXCLUDED_DIRS = frozenset(
@@ -72,6 +73,7 @@ def discover(root: Path, paths: Sequence[Path], include: Sequence[str], exclude:
     include_roots = [_relative(root, (root / p).resolve()) for p in include]
     exclude_spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     found: dict[str, SourceFile] = {}
+    folders: list[tuple[str, str]] = []
     for raw in paths:
         target = raw if raw.is_absolute() else Path.cwd() / raw
         if not os.path.lexists(target):
@@ -84,10 +86,58 @@ def discover(root: Path, paths: Sequence[Path], include: Sequence[str], exclude:
             if not target.is_symlink() and target.suffix in SOURCE_SUFFIXES:
                 found[rel] = SourceFile(target, rel)
             continue
-        rules = _ignore_rules_for(root, rel)
-        for source in _walk(str(target), rel, rules, exclude_spec):
-            found[source.relpath] = source
+        folders.append((str(target), rel))
+    listed = listed_files(root, [rel for _, rel in folders]) if folders else None
+    if listed is not None:
+        targets = [rel for _, rel in folders]
+        found.update((source.relpath, source) for source in _from_listing(root, listed, targets, exclude_spec))
+    else:
+        for folder, rel in folders:
+            for source in _walk(folder, rel, _ignore_rules_for(root, rel), exclude_spec):
+                found[source.relpath] = source
     return [found[rel] for rel in sorted(found) if _under_any(rel, include_roots)]
+
+
+def _from_listing(
+    root: Path, listed: Sequence[str], targets: Sequence[str], exclude: pathspec.GitIgnoreSpec | None
+) -> Iterator[SourceFile]:
+    """The files of git's listing that the walk would also yield: the same exclusions, no symlinks.
+
+    As in the walk, a folder asked for is skipped only when it is a virtualenv, and the folders
+    above it not at all.
+    """
+    venvs = {rel.rpartition("/")[0] for rel in listed if rel.rpartition("/")[2] == "pyvenv.cfg"}
+    above = {target.rpartition("/")[0] for target in targets}
+    while "" not in above:
+        above |= {folder.rpartition("/")[0] for folder in above}
+    excluded_dirs: dict[str, bool] = dict.fromkeys(above - set(targets), False)
+    excluded_dirs.update((target, target in venvs) for target in targets)
+
+    def dir_excluded(folder: str) -> bool:
+        if folder not in excluded_dirs:
+            parent, _, name = folder.rpartition("/")
+            excluded_dirs[folder] = (
+                dir_excluded(parent)
+                or name in ALWAYS_EXCLUDED_DIRS
+                or name.endswith(".egg-info")
+                or folder in venvs
+                or (exclude is not None and exclude.match_file(folder + "/"))
+            )
+        return excluded_dirs[folder]
+
+    base = str(root)
+    for rel in listed:
+        folder, _, name = rel.rpartition("/")
+        if not name.endswith(SOURCE_SUFFIXES) or name.endswith(ALWAYS_EXCLUDED_SUFFIXES):
+            continue
+        if dir_excluded(folder):
+            continue
+        if exclude is not None and exclude.match_file(rel):
+            continue
+        path = os.path.join(base, rel)
+        if os.path.islink(path) or not os.path.isfile(path):
+            continue
+        yield SourceFile(path, rel)
 
 
 def _walk(folder: str, rel: str, rules: _IgnoreRules, exclude: pathspec.GitIgnoreSpec | None) -> Iterator[SourceFile]:
