@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import migrator.transforms as transforms
 from migrator.analysis.agents import module_name_of
@@ -18,7 +18,9 @@ from migrator.settings import Settings
 from migrator.sourcefile import DecodeError, SourceText
 from migrator.transforms import STAGES
 from migrator.transforms.base import PlanContext
+from migrator.suppressions import SUPPRESSION_RULE, Problem, SuppressionIndex
 from migrator.transforms.edits import Fix, Manual, Plan
+from migrator.triage import HELD, Decided, decide
 
 
 def process_file(source: SourceFile, phase: str, settings: Settings) -> FileResult:
@@ -43,8 +45,8 @@ def process_safely(raw: bytes, relpath: str, phase: str, settings: Settings) -> 
 
 def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> FileResult:
     """Find (and with `settings.fix`, rewrite) the deprecated uses in one file's bytes."""
-    rules = [rule for rule in settings.rules if phase in rule.phases]
-    if not rules or not any(needle in raw for needle in settings.index.needles):
+    rules = settings.rules_for(relpath, phase)
+    if not rules or not any(needle in raw for needle in settings.needles):
         return FileResult(relpath, phase, Status.UNCHANGED)
     try:
         decoded = SourceText.decode(raw)
@@ -57,8 +59,9 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
     except SyntaxError as error:
         return FileResult(relpath, phase, Status.FAILED, message=f"cannot parse: {_syntax_message(error)}")
     if outcome.rejected:
-        return FileResult(relpath, phase, Status.FAILED, outcome.findings, message=outcome.rejected)
-    return _result(raw, decoded, relpath, phase, outcome.findings, outcome.new_text, settings.want_diff)
+        return FileResult(relpath, phase, Status.FAILED, outcome.findings, message=outcome.rejected, suppressed=outcome.suppressed)
+    result = _result(raw, decoded, relpath, phase, outcome.findings, outcome.new_text, settings.want_diff)
+    return dataclasses.replace(result, suppressed=outcome.suppressed) if outcome.suppressed else result
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +69,7 @@ class _TextOutcome:
     findings: tuple[Finding, ...]
     new_text: str | None = None
     rejected: str | None = None
+    suppressed: int = 0
 
 
 def _run_text(
@@ -77,20 +81,29 @@ def _run_text(
     carry the document's own positions, and deprecated names used without an import count.
     """
     model = _analyze(text, relpath, settings.index, snippet=snippet_at is not None)
-    ctx = PlanContext(
-        model=model,
-        config=settings.config,
-        phase=phase,
-        relpath=relpath,
-        conftest_has_fixture=settings.project.conftest_defines_fixture(relpath),
-        project=settings.project,
-    )
-    planned = _plan(model, rules, ctx, settings.rule_symbols)
+
+    def plan_pass(held: Collection[tuple[int, str]]) -> list[tuple[Reference, Rule, Plan]]:
+        ctx = PlanContext(
+            model=model,
+            config=settings.config,
+            phase=phase,
+            relpath=relpath,
+            conftest_has_fixture=settings.project.conftest_defines_fixture(relpath),
+            project=settings.project,
+        )
+        return _plan(model, rules, ctx, settings.rule_symbols, held)
+
+    suppressions = SuppressionIndex.of(text)
+    triaged = decide(plan_pass, suppressions, settings.unsafe_fixes)
     offset = snippet_at or Pos(1, 0)
-    findings = tuple(_finding(ref, rule, plan, relpath, phase, offset) for ref, rule, plan in planned)
-    edits = [edit for _, _, plan in planned if isinstance(plan, Fix) for edit in plan.edits]
+    findings = tuple(_finding(item, relpath, phase, offset) for item in triaged.findings)
+    if any(rule.id == SUPPRESSION_RULE for rule in rules) and suppressions:
+        ran = {rule.id for rule in rules}
+        problems = suppressions.problems(triaged.used, ran, settings.known_rule_ids)
+        findings += tuple(_suppression_finding(problem, relpath, phase, offset) for problem in problems)
+    edits = [edit for item in triaged.findings if item.applied for edit in item.plan.edits]  # type: ignore[union-attr]
     if not settings.fix or not edits:
-        return _TextOutcome(findings)
+        return _TextOutcome(findings, suppressed=triaged.suppressed)
     import libcst
 
     from migrator.transforms._rewriter import RewriteError, rewrite
@@ -101,8 +114,12 @@ def _run_text(
         # valid module; LibCST produced the text, so re-parsing it with LibCST adds only time.
         compile(new_text, relpath, "exec", dont_inherit=True)
     except (RewriteError, libcst.ParserSyntaxError, SyntaxError, ValueError) as error:
-        return _TextOutcome(findings, rejected=f"rewrite rejected, file left unchanged: {type(error).__name__}: {error}")
-    return _TextOutcome(findings, new_text)
+        return _TextOutcome(
+            findings,
+            rejected=f"rewrite rejected, file left unchanged: {type(error).__name__}: {error}",
+            suppressed=triaged.suppressed,
+        )
+    return _TextOutcome(findings, new_text, suppressed=triaged.suppressed)
 
 
 def _process_markdown(
@@ -112,9 +129,10 @@ def _process_markdown(
     findings: list[Finding] = []
     problems: list[str] = []
     replacements: dict[int, str] = {}
+    suppressed = 0
     fences = python_fences(decoded.text)
     for fence in fences:
-        if not any(needle in fence.code for needle in settings.index.text_needles):
+        if not any(needle in fence.code for needle in settings.text_needles):
             continue
         where = Pos(fence.first_line, len(fence.indent))
         try:
@@ -123,13 +141,14 @@ def _process_markdown(
             problems.append(f"the Python fence at line {fence.first_line - 1} does not parse, left as it is: {_syntax_message(error, fence.first_line - 1)}")
             continue
         findings.extend(outcome.findings)
+        suppressed += outcome.suppressed
         if outcome.rejected:
             problems.append(f"the Python fence at line {fence.first_line - 1}: {outcome.rejected}")
         elif outcome.new_text is not None and outcome.new_text != fence.code:
             replacements[fence.start] = outcome.new_text
     new_text = replace_fences(decoded.text, fences, replacements) if replacements else None
     result = _result(raw, decoded, relpath, phase, tuple(findings), new_text, settings.want_diff)
-    return dataclasses.replace(result, problems=tuple(problems))
+    return dataclasses.replace(result, problems=tuple(problems), suppressed=suppressed)
 
 
 def _result(
@@ -154,9 +173,17 @@ def _analyze(text: str, relpath: str, index: LegacyIndex, snippet: bool = False)
 
 
 def _plan(
-    model: ModuleModel, rules: Sequence[Rule], ctx: PlanContext, symbols: Mapping[str, frozenset[str]]
+    model: ModuleModel,
+    rules: Sequence[Rule],
+    ctx: PlanContext,
+    symbols: Mapping[str, frozenset[str]],
+    held: Collection[tuple[int, str]] = (),
 ) -> list[tuple[Reference, Rule, Plan]]:
-    """Plan every finding: uses first, then clean-ups (imports, getters) that depend on them."""
+    """Plan every finding: uses first, then clean-ups (imports, getters) that depend on them.
+
+    `held` findings (by reference id and rule) are neither planned nor returned: their uses stay
+    as they are, which is what later plans see.
+    """
     matched = [
         (ref, rule)
         for rule in rules
@@ -172,6 +199,9 @@ def _plan(
             transform = transforms.TRANSFORMS[rule.transform] if rule.transform else None
             if transforms.stage_of(transform, ref) != stage:
                 continue
+            if held and (id(ref), rule.id) in held:
+                ctx.state.plans[id(ref)] = HELD
+                continue
             plan = transform.plan(ref, ctx, rule.params) if transform else Manual(rule.guidance or rule.summary)
             if plan is None:
                 continue
@@ -181,7 +211,8 @@ def _plan(
     return planned
 
 
-def _finding(ref: Reference, rule: Rule, plan: Plan, relpath: str, phase: str, offset: Pos) -> Finding:
+def _finding(item: Decided, relpath: str, phase: str, offset: Pos) -> Finding:
+    ref, rule, plan = item.ref, item.rule, item.plan
     start, end = ref.span.start, ref.span.end
     return Finding(
         path=relpath,
@@ -194,7 +225,14 @@ def _finding(ref: Reference, rule: Rule, plan: Plan, relpath: str, phase: str, o
         message=rule.message,
         fixable=isinstance(plan, Fix),
         reason=plan.reason if isinstance(plan, Manual) else None,
+        safety=item.safety,
     )
+
+
+def _suppression_finding(problem: Problem, relpath: str, phase: str, offset: Pos) -> Finding:
+    line = problem.line + offset.line - 1
+    columns = (problem.column + 1 + offset.col, problem.end_column + 1 + offset.col)
+    return Finding(relpath, line, columns[0], line, columns[1], SUPPRESSION_RULE, phase, problem.message, False, problem.reason)
 
 
 def _unified_diff(relpath: str, before: str, after: str) -> str:
