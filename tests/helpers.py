@@ -27,8 +27,9 @@ def run_text(
     config: Config | None = None,
     fixture_dirs: frozenset[str] = frozenset(),
     rules: tuple[str, ...] = (),
+    unsafe_fixes: bool = False,
 ) -> FileResult:
-    """Run every rule over one file's text, with fixes on, and return the result."""
+    """Run every rule over one file's text, with fixes on (unsafe ones only when asked), and return the result."""
     config = config or make_config()
     phase = phase or PhaseMap(config.phases).phase_of(relpath) or "2A"
     loaded = load_rules(config.rule_dirs, TRANSFORMS.keys())
@@ -36,7 +37,7 @@ def run_text(
         loaded = tuple(rule for rule in loaded if rule.id in rules)
     raw = source.encode("utf-8") if isinstance(source, str) else source
     facts = dataclasses.replace(project.from_sources([(relpath, raw)]), conftest_fixture_dirs=fixture_dirs)
-    settings = Settings.build(config, loaded, fix=True, project=facts)
+    settings = Settings.build(config, loaded, fix=True, project=facts, unsafe_fixes=unsafe_fixes)
     return process_bytes(raw, relpath, phase, settings)
 
 

@@ -3,7 +3,8 @@
 `<case>.before.py` must become `<case>.after.py`, which must parse and be a fixed point.
 `decoy_<case>.py` must yield no finding at all; `manual_<case>.py` must stay unchanged with
 every finding sent to manual review with a reason. A first-line comment
-`# fixture: path=tests/test_x.py` sets the path the case pretends to live at (hence its phase).
+`# fixture: path=tests/test_x.py` sets the path the case pretends to live at (hence its phase);
+`# fixture: unsafe-fixes` writes the fixes marked unsafe too, as `apply --unsafe-fixes` does.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def _options(text: str) -> dict:
             key, _, value = item.partition("=")
             if key == "path":
                 options["relpath"] = value
+            elif key == "unsafe-fixes":
+                options["unsafe_fixes"] = True
             elif key == "conftest":
                 options["fixture_dirs"] = frozenset({"" if value == "." else value})
     return options
