@@ -131,7 +131,7 @@ class PerFileIgnores:
     def _specs(self) -> tuple:
         import pathspec
 
-        return tuple((pathspec.PathSpec.from_lines("gitwildmatch", [pattern]), ids) for pattern, ids in self.entries)
+        return tuple((pathspec.GitIgnoreSpec.from_lines([pattern]), ids) for pattern, ids in self.entries)
 
     def ignored(self, relpath: str) -> frozenset[str]:
         """The rule IDs left out for this file (a path relative to the root, `/`-separated)."""
