@@ -222,3 +222,22 @@ def test_scan_json_counts_suppressed_and_check_fails_on_mig000(cli, project):
     applied = cli("apply", "--phase", "2A", "--format", "json", cwd=project)
     assert applied.code == ExitCode.FINDINGS
     assert applied.json()["changed_files"] == []
+
+
+def test_suppressed_counts_survive_the_cache_and_the_process_pool(cli, tmp_path):
+    root = tmp_path / "many"
+    body = f"""
+        {IMPORT}  # migrator: ignore[MIG002] the module keeps the old path alive
+
+
+        def handle(user_context):
+            return get_agent_instance_factory()  # migrator: ignore[MIG001]
+    """
+    write(root, {"pyproject.toml": "[tool.migrator]\n", **{f"app/mod_{n}.py": body for n in range(60)}})
+    pooled = cli("scan", "--jobs", "2", "--no-cache", "--format", "json", cwd=root).json()
+    assert pooled["summary"]["suppressed"] == 120
+    assert pooled["summary"]["by_rule"] == {"MIG000": 60}
+    first = cli("scan", "--jobs", "1", "--format", "json", cwd=root).json()
+    cached = cli("scan", "--jobs", "1", "--format", "json", cwd=root).json()
+    assert first["summary"] == cached["summary"] == pooled["summary"]
+    assert cached["findings"] == pooled["findings"]
