@@ -256,7 +256,7 @@ def rollback_command(
 def rules_command() -> None:
     """List the rules."""
     for rule in project_rules(load_config(Path("."))):
-        fix = f"fix:{rule.fix_safety}" if rule.fixable else "detect"
+        fix = f"fix:{_fix_safety(rule)[0]}" if rule.fixable else "detect"
         _print(f"{rule.id}  {rule.name:<28} {fix:<11} {','.join(sorted(rule.phases)):<9} {rule.summary}")
 
 
@@ -264,7 +264,7 @@ def rules_command() -> None:
 def explain(rule_id: str = typer.Argument(..., help="A rule ID, e.g. MIG001.")) -> None:
     """Print one rule's documentation."""
     (rule,) = select(project_rules(load_config(Path("."))), [rule_id])
-    fix = f"automatic fix, {_fix_safety_text(rule)}" if rule.fixable else "detect only (manual review)"
+    fix = f"automatic fix, {_fix_safety(rule)[1]}" if rule.fixable else "detect only (manual review)"
     text = (
         f"{rule.id} {rule.name}: {rule.summary}\n"
         f"phases: {', '.join(sorted(rule.phases))}; {fix}\n\n"
@@ -278,13 +278,18 @@ def explain(rule_id: str = typer.Argument(..., help="A rule ID, e.g. MIG001.")) 
     _print(text)
 
 
-def _fix_safety_text(rule: Rule) -> str:
+def _fix_safety(rule: Rule) -> tuple[str, str]:
+    """A fixable rule's fix safety, short and explained: the rule file's default, or the transform's
+    own account (its optional `UNSAFE_WHEN`) of when it marks a fix unsafe."""
+    from migrator.transforms import TRANSFORMS
+
+    later = "written only by apply --unsafe-fixes"
     if rule.fix_safety == "unsafe":
-        return "unsafe: the rule file marks every fix unsafe, written only by apply --unsafe-fixes"
-    return (
-        "safe by default: a fix the transform cannot vouch for is marked unsafe and written only by "
-        "apply --unsafe-fixes (JSON \"safety\", the [fix: unsafe] tag)"
-    )
+        return "unsafe", f"unsafe: the rule file marks every fix unsafe, {later}"
+    unsafe_when = getattr(TRANSFORMS[rule.transform or ""], "UNSAFE_WHEN", "")
+    if unsafe_when:
+        return "mixed", f"safe except when {unsafe_when.rstrip('.')}: those fixes are marked unsafe and {later}"
+    return "safe", "safe: apply writes every fix (a fix marked unsafe would be " + later + ")"
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -16,9 +16,9 @@ from migrator.results import FileResult, Finding, Status
 from migrator.rules import Rule
 from migrator.settings import Settings
 from migrator.sourcefile import DecodeError, SourceText
+from migrator.suppressions import SUPPRESSION_RULE, Problem, SuppressionIndex
 from migrator.transforms import STAGES
 from migrator.transforms.base import PlanContext
-from migrator.suppressions import SUPPRESSION_RULE, Problem, SuppressionIndex
 from migrator.transforms.edits import Fix, Manual, Plan
 from migrator.triage import HELD, Decided, decide
 

@@ -165,4 +165,12 @@ def test_table_rules_and_explain_show_fix_safety(cli, unsafe_project):
     assert any(line.startswith("MIG001") and "fix:safe" in line for line in listed)
     explained = cli("explain", "MIG101", cwd=unsafe_project)
     assert explained.code == ExitCode.CLEAN and "automatic fix, unsafe" in explained.out
-    assert "safe by default" in cli("explain", "MIG001", cwd=unsafe_project).out
+    assert "automatic fix, safe:" in cli("explain", "MIG001", cwd=unsafe_project).out
+
+
+def test_explain_shows_when_a_transform_marks_its_fixes_unsafe(cli, project, monkeypatch):
+    monkeypatch.setattr(TRANSFORMS["replace_factory_getter"], "UNSAFE_WHEN", "the context is invented.", raising=False)
+    explained = cli("explain", "MIG001", cwd=project).out
+    assert "automatic fix, safe except when the context is invented: those fixes are marked unsafe" in explained
+    listed = cli("rules", cwd=project).out.splitlines()
+    assert any(line.startswith("MIG001") and "fix:mixed" in line for line in listed)
