@@ -31,8 +31,6 @@ class Suppression:
     end_column: int
     codes: tuple[str, ...]
     reason: str
-    # False for `# migrator: ignore` without brackets, which names no rule.
-    bracketed: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,8 +56,8 @@ def find_suppressions(text: str) -> tuple[Suppression, ...]:
                 if suppression is not None:
                     found.append(suppression)
     except (tokenize.TokenError, SyntaxError):
-        # The analysis parsed the text already; a tokenizer that disagrees costs only the comments.
-        return tuple(found)
+        # The analysis parsed the text already; a tokenizer that disagrees costs only the comments after it.
+        pass
     return tuple(found)
 
 
@@ -74,7 +72,7 @@ def parse_comment(comment: str, line: int, column: int) -> Suppression | None:
     reason = rest.strip().lstrip(":-\N{EN DASH}\N{EM DASH}").strip()
     if not any(char.isalnum() for char in reason):
         reason = ""
-    return Suppression(line, column, column + len(comment), codes, reason, bracketed=codes_text is not None)
+    return Suppression(line, column, column + len(comment), codes, reason)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,36 +103,36 @@ class SuppressionIndex:
         found = []
         for position, suppression in enumerate(self.suppressions):
             where = (suppression.line, suppression.column, suppression.end_column)
-            if not suppression.codes:
-                found.append(
-                    Problem(*where, "suppression names no rule",
-                            "name the rules it covers: # migrator: ignore[MIG001] why the finding stays")
-                )
-                continue
-            unknown = [code for code in suppression.codes if code != SUPPRESSION_RULE and code not in known]
-            if unknown:
-                found.append(
-                    Problem(*where, f"suppression names unknown rule {', '.join(unknown)}",
-                            "`migrator rules` lists the rule IDs; correct or remove it")
-                )
-            if SUPPRESSION_RULE in suppression.codes:
-                found.append(
-                    Problem(*where, f"{SUPPRESSION_RULE} cannot be suppressed inline",
-                            f"leave {SUPPRESSION_RULE} out with ignore or per-file-ignores in the config")
-                )
-            if not suppression.reason:
-                found.append(
-                    Problem(*where, "suppression without a reason",
-                            "say after the brackets why the finding stays, e.g. "
-                            "# migrator: ignore[MIG001] asserts that the deprecated getter raises")
-                )
-            unused = [
-                code for code in suppression.codes
-                if code != SUPPRESSION_RULE and code in ran and code not in used.get(position, ())
-            ]
-            if unused:
-                found.append(
-                    Problem(*where, f"unused suppression: {', '.join(unused)} reports nothing here",
-                            f"remove {', '.join(unused)} from the comment, or the whole comment if nothing else is left")
-                )
+            found.extend(Problem(*where, message, advice) for message, advice in _problems_of(
+                suppression, used.get(position, ()), ran, known
+            ))
         return found
+
+
+def _problems_of(
+    suppression: Suppression, used: Collection[str], ran: Collection[str], known: Collection[str]
+) -> Iterator[tuple[str, str]]:
+    """What is wrong with one suppression, as (message, what to do) pairs."""
+    if not suppression.codes:
+        yield "suppression names no rule", "name the rules it covers: # migrator: ignore[MIG001] why the finding stays"
+        return
+    unknown = [code for code in suppression.codes if code != SUPPRESSION_RULE and code not in known]
+    if unknown:
+        yield f"suppression names unknown rule {', '.join(unknown)}", "`migrator rules` lists the rule IDs; correct or remove it"
+    if SUPPRESSION_RULE in suppression.codes:
+        yield (
+            f"{SUPPRESSION_RULE} cannot be suppressed inline",
+            f"leave {SUPPRESSION_RULE} out with ignore or per-file-ignores in the config",
+        )
+    if not suppression.reason:
+        yield (
+            "suppression without a reason",
+            "say after the brackets why the finding stays, e.g. "
+            "# migrator: ignore[MIG001] asserts that the deprecated getter raises",
+        )
+    unused = [code for code in suppression.codes if code != SUPPRESSION_RULE and code in ran and code not in used]
+    if unused:
+        yield (
+            f"unused suppression: {', '.join(unused)} reports nothing here",
+            f"remove {', '.join(unused)} from the comment, or the whole comment if nothing else is left",
+        )
