@@ -72,14 +72,15 @@ def _split_option(values: Sequence[str], option: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def enabled_ids(rule_ids: Sequence[str], layers: Sequence[Layer]) -> frozenset[str]:
-    """The rule IDs the layers leave enabled; a selector that names no rule is a usage error."""
+def enabled_ids(rule_ids: Sequence[str], layers: Sequence[Layer], known: Sequence[str] = ()) -> frozenset[str]:
+    """The rule IDs the layers leave enabled; a selector that names none of the `known` rules
+    (default: `rule_ids`) is a usage error."""
     enabled = frozenset(rule_ids)
     for layer in layers:
         groups = zip(layer.names, (layer.select or (), layer.extend_select, layer.ignore))
         for name, selectors in groups:
             for selector in selectors:
-                if not matching(selector, rule_ids):
+                if not matching(selector, known or rule_ids):
                     raise UsageError(f"{layer.where}: {name} names unknown rule {selector!r}; `migrator rules` lists them")
         chosen = set() if layer.select is not None else set(enabled)
         adds = [*(layer.select or ()), *layer.extend_select]
@@ -94,12 +95,15 @@ def enabled_ids(rule_ids: Sequence[str], layers: Sequence[Layer]) -> frozenset[s
     return enabled
 
 
-def enabled_rules(rules: Sequence[Rule], config: Config, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> tuple[Rule, ...]:
-    """The rules a run reports, after the config's selection and the command line's."""
+def enabled_rules(
+    rules: Sequence[Rule], config: Config, select: Sequence[str] = (), ignore: Sequence[str] = (), known: Sequence[str] = ()
+) -> tuple[Rule, ...]:
+    """The rules a run reports, after the config's selection and the command line's; selectors are
+    checked against the `known` rule IDs (default: those of `rules`)."""
     layers = [config_layer(config)]
     if select or ignore:
         layers.append(cli_layer(select, ignore))
-    enabled = enabled_ids([rule.id for rule in rules], layers)
+    enabled = enabled_ids([rule.id for rule in rules], layers, known)
     return tuple(rule for rule in rules if rule.id in enabled)
 
 

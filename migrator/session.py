@@ -60,7 +60,7 @@ class Session:
         config = load_config(paths[0])
         loaded = project_rules(config)
         rules = select_rules(loaded, rule_ids) if rule_ids else loaded
-        rules = enabled_rules(rules, config, select, ignore)
+        rules = enabled_rules(rules, config, select, ignore, known=[rule.id for rule in loaded])
         selection = Selection(PerFileIgnores.build(config, loaded), frozenset(rule.id for rule in loaded))
         phase_map = PhaseMap(config.phases)
         wanted = phase_map.resolve(phases) if phases else frozenset(PHASE_IDS)

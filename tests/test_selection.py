@@ -196,3 +196,9 @@ def test_apply_ignore_leaves_the_ignored_rules_alone(cli, project):
     assert result.code == ExitCode.CLEAN
     assert result.json()["changed_files"] == ["app/routes.py"]
     assert (project / "app/other.py").read_text() == f"from {FACTORY} import get_agent_instance_factory\n"
+
+
+def test_apply_rule_option_and_select_option_combine(cli, project):
+    result = cli("apply", "--phase", "2A", "--rule", "MIG001", "--select", "MIG002", "--format", "json", cwd=project)
+    assert result.code == ExitCode.CLEAN
+    assert result.json()["findings"] == [] and result.json()["changed_files"] == []
