@@ -232,7 +232,10 @@ def _finding(item: Decided, relpath: str, phase: str, offset: Pos) -> Finding:
 def _suppression_finding(problem: Problem, relpath: str, phase: str, offset: Pos) -> Finding:
     line = problem.line + offset.line - 1
     columns = (problem.column + 1 + offset.col, problem.end_column + 1 + offset.col)
-    return Finding(relpath, line, columns[0], line, columns[1], SUPPRESSION_RULE, phase, problem.message, False, problem.reason)
+    return Finding(
+        path=relpath, line=line, column=columns[0], end_line=line, end_column=columns[1],
+        rule=SUPPRESSION_RULE, phase=phase, message=problem.message, fixable=False, reason=problem.reason,
+    )
 
 
 def _unified_diff(relpath: str, before: str, after: str) -> str:

@@ -81,3 +81,8 @@ def test_unchanged_case(path: Path) -> None:
         own = [f for f in result.findings if f.rule == path.parent.name]
         assert own, "a manual case must report its rule"
         assert all(not f.fixable and f.reason for f in own)
+
+
+def test_fixture_directive_reads_path_and_unsafe_fixes():
+    assert _options("# fixture: path=tests/test_x.py unsafe-fixes\nx = 1\n") == {"relpath": "tests/test_x.py", "unsafe_fixes": True}
+    assert _options("x = 1  # fixture: unsafe-fixes\n") == {}
