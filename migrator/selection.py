@@ -104,6 +104,9 @@ def enabled_rules(
     if select or ignore:
         layers.append(cli_layer(select, ignore))
     enabled = enabled_ids([rule.id for rule in rules], layers, known)
+    if not enabled:
+        # A gate that runs no rule would pass whatever the code holds.
+        raise UsageError(f"{' and '.join(layer.where for layer in layers)}: the rule selection leaves no rule to run")
     return tuple(rule for rule in rules if rule.id in enabled)
 
 

@@ -199,6 +199,20 @@ def test_apply_ignore_leaves_the_ignored_rules_alone(cli, project):
 
 
 def test_apply_rule_option_and_select_option_combine(cli, project):
-    result = cli("apply", "--phase", "2A", "--rule", "MIG001", "--select", "MIG002", "--format", "json", cwd=project)
-    assert result.code == ExitCode.CLEAN
-    assert result.json()["findings"] == [] and result.json()["changed_files"] == []
+    result = cli("apply", "--phase", "2A", "--rule", "MIG001", "--rule", "MIG002", "--select", "MIG002", "--format", "json", cwd=project)
+    # MIG001 is not selected, so the call stays and its import cannot go yet.
+    assert result.code == ExitCode.FINDINGS
+    assert [(f["rule"], f["fixable"]) for f in result.json()["findings"]] == [("MIG002", False)]
+    # --rule MIG001 with --select MIG002 asks for no rule at all.
+    result = cli("apply", "--phase", "2A", "--rule", "MIG001", "--select", "MIG002", cwd=project)
+    assert result.code == ExitCode.USAGE and "leaves no rule to run" in result.err
+
+
+def test_a_selection_that_leaves_no_rule_is_a_usage_error(cli, project):
+    result = cli("check", "--select", "MIG001", "--ignore", "MIG001", cwd=project)
+    assert result.code == ExitCode.USAGE
+    assert "leaves no rule to run" in result.err
+    (project / "pyproject.toml").write_text("[tool.migrator]\nselect = []\n")
+    result = cli("check", cwd=project)
+    assert result.code == ExitCode.USAGE
+    assert "pyproject.toml: the rule selection leaves no rule to run" in result.err
