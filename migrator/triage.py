@@ -74,7 +74,10 @@ def decide(plan_pass: PlanPass, suppressions: SuppressionIndex, unsafe_fixes: bo
     unsafe: dict[Key, Planned] = {}
     planned = visible
     while not unsafe_fixes:
-        fresh = [item for item in planned if isinstance(item[2], Fix) and safety_of(item[2], item[1]) == "unsafe"]
+        fresh = [
+            item for item in planned
+            if isinstance(item[2], Fix) and safety_of(item[2], item[1]) == "unsafe" and key_of(item[0], item[1]) not in held
+        ]
         if not fresh:
             break
         for item in fresh:
