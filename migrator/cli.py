@@ -7,6 +7,7 @@ import enum
 import json
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
@@ -16,8 +17,8 @@ from migrator import report
 from migrator.config import load_config
 from migrator.exit_codes import ExitCode, UsageError
 from migrator.progress import ProgressBar
-from migrator.results import RunResult, Status
-from migrator.rules import select
+from migrator.results import Finding, RunResult, Status
+from migrator.rules import Rule, select
 from migrator.session import Session, project_rules
 
 if TYPE_CHECKING:
@@ -49,6 +50,10 @@ PathsArg = typer.Argument(None, help="Files or folders to work on (default: the 
 PhaseOpt = typer.Option(None, "--phase", "-p", help="Phase id (2A), alias (production) or all; repeatable.")
 JobsOpt = typer.Option(0, "--jobs", "-j", help="Worker processes (0: one per core).", min=0)
 NoCacheOpt = typer.Option(False, "--no-cache", help="Neither read nor update the result cache in .migrator/cache.")
+SelectOpt = typer.Option(
+    None, "--select", help="Only these rules: IDs or prefixes (MIG001, MIG00, ALL), comma-separated; repeatable."
+)
+IgnoreOpt = typer.Option(None, "--ignore", help="Leave out these rules: IDs or prefixes, comma-separated; repeatable.")
 
 
 def _console(stream: TextIO | None = None, width: int | None = None) -> Console:
@@ -75,15 +80,19 @@ def _emit(text: str, output: Optional[Path]) -> None:
         output.write_text(text, encoding="utf-8")
 
 
-def exit_code(command: str, result: RunResult, baseline_left: int | None = None) -> ExitCode:
+def exit_code(command: str, result: RunResult, baseline_left: int | None = None, unsafe_fixes: bool = False) -> ExitCode:
     """The one place that maps a run's result to the process exit code."""
     if command == "scan":
         return ExitCode.CLEAN
     if command == "check":
         remaining = len(result.findings) if baseline_left is None else baseline_left
         return ExitCode.FINDINGS if remaining or result.errors else ExitCode.CLEAN
-    manual = [f for f in result.findings if not f.fixable]
-    return ExitCode.FINDINGS if manual or result.errors else ExitCode.CLEAN
+    return ExitCode.FINDINGS if left_after_apply(result.findings, unsafe_fixes) or result.errors else ExitCode.CLEAN
+
+
+def left_after_apply(findings: Sequence[Finding], unsafe_fixes: bool) -> list[Finding]:
+    """What an apply leaves: findings without a fix, and unsafe fixes unless they were asked for."""
+    return [f for f in findings if not f.fixable or (f.unsafe and not unsafe_fixes)]
 
 
 def _report(result: RunResult, session: Session, fmt: ReportFormat, output: Optional[Path], findings_list: bool) -> None:
@@ -113,6 +122,7 @@ def _status_line(result: RunResult) -> None:
     _say(
         f"{summary['files_scanned']} file(s) scanned, {summary['findings']} finding(s) "
         f"in {summary['files_with_findings']} file(s), {len(result.errors)} error(s)"
+        + (f", {result.suppressed} suppressed inline" if result.suppressed else "")
     )
 
 
@@ -124,9 +134,11 @@ def scan(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
     jobs: int = JobsOpt,
     no_cache: bool = NoCacheOpt,
+    select_: Optional[list[str]] = SelectOpt,
+    ignore: Optional[list[str]] = IgnoreOpt,
 ) -> None:
     """Count every deprecated use, by phase, rule and file."""
-    session = Session.open(paths or [], phase or [])
+    session = Session.open(paths or [], phase or [], select=select_ or [], ignore=ignore or [])
     with ProgressBar("scanning") as progress:
         result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
     _report(result, session, format, output, findings_list=False)
@@ -142,9 +154,11 @@ def check(
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="A JSON report of findings to tolerate."),
     jobs: int = JobsOpt,
     no_cache: bool = NoCacheOpt,
+    select_: Optional[list[str]] = SelectOpt,
+    ignore: Optional[list[str]] = IgnoreOpt,
 ) -> None:
     """Fail (exit 1) while deprecated uses remain; the CI gate."""
-    session = Session.open(paths or [], phase or [])
+    session = Session.open(paths or [], phase or [], select=select_ or [], ignore=ignore or [])
     with ProgressBar("checking") as progress:
         result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
     left = None
@@ -183,36 +197,43 @@ def apply(
     allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Rewrite files with uncommitted changes."),
     jobs: int = JobsOpt,
     format: ApplyFormat = typer.Option(ApplyFormat.table, "--format", "-f"),
+    select_: Optional[list[str]] = SelectOpt,
+    ignore: Optional[list[str]] = IgnoreOpt,
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also write the fixes marked unsafe."),
 ) -> None:
     """Rewrite the files of one phase, journaled so that `rollback` can undo it."""
-    session = Session.open(paths or [], [phase], rule or [])
+    session = Session.open(paths or [], [phase], rule or [], select=select_ or [], ignore=ignore or [])
     with ProgressBar("rewriting") as progress:
-        result = session.run(fix=True, want_diff=diff, jobs=jobs, progress=progress)
+        result = session.run(fix=True, want_diff=diff, jobs=jobs, progress=progress, unsafe_fixes=unsafe_fixes)
     run_id = None
     if not dry_run:
         from migrator.writing import write_changes
 
         result, run_id = write_changes(session.config.root, result, [phase], allow_dirty)
     changed = [r.path for r in result.changed]
-    fixed = sum(1 for r in result.changed for f in r.findings if f.fixable)
+    fixed = sum(1 for r in result.changed for f in r.findings if f.fixable and (unsafe_fixes or not f.unsafe))
     manual = [f for f in result.findings if not f.fixable]
+    held_unsafe = [f for f in result.findings if f.unsafe and not unsafe_fixes]
     if diff:
         sys.stdout.write("".join(r.diff or "" for r in result.files if r.status is Status.CHANGED))
     if format is ApplyFormat.json:
-        extra = {"changed_files": changed, "fixed": fixed, "manual": len(manual), "run_id": run_id}
+        extra = {
+            "changed_files": changed, "fixed": fixed, "manual": len(manual), "unsafe_not_applied": len(held_unsafe), "run_id": run_id
+        }
         sys.stdout.write(report.render_json(result, extra))
     elif not diff:
         from migrator.report.table import print_errors, print_findings
 
         console = _console()
-        print_findings(console, manual)
+        print_findings(console, left_after_apply(result.findings, unsafe_fixes))
         print_errors(console, result)
     verb = "would rewrite" if dry_run else "rewrote"
     _say(
         f"{verb} {len(changed)} file(s), {fixed} fix(es); {len(manual)} finding(s) need manual review; "
-        f"{len(result.errors)} error(s)" + (f"; run {run_id} (undo: migrator rollback {run_id})" if run_id else "")
+        + (f"{len(held_unsafe)} unsafe fix(es) not applied (--unsafe-fixes applies them); " if held_unsafe else "")
+        + f"{len(result.errors)} error(s)" + (f"; run {run_id} (undo: migrator rollback {run_id})" if run_id else "")
     )
-    raise typer.Exit(exit_code("apply", result))
+    raise typer.Exit(exit_code("apply", result, unsafe_fixes=unsafe_fixes))
 
 
 @app.command(name="rollback")
@@ -235,15 +256,15 @@ def rollback_command(
 def rules_command() -> None:
     """List the rules."""
     for rule in project_rules(load_config(Path("."))):
-        fix = "fix" if rule.fixable else "detect"
-        _print(f"{rule.id}  {rule.name:<28} {fix:<6} {','.join(sorted(rule.phases)):<9} {rule.summary}")
+        fix = f"fix:{_fix_safety(rule)[0]}" if rule.fixable else "detect"
+        _print(f"{rule.id}  {rule.name:<28} {fix:<11} {','.join(sorted(rule.phases)):<9} {rule.summary}")
 
 
 @app.command()
 def explain(rule_id: str = typer.Argument(..., help="A rule ID, e.g. MIG001.")) -> None:
     """Print one rule's documentation."""
     (rule,) = select(project_rules(load_config(Path("."))), [rule_id])
-    fix = "automatic fix" if rule.fixable else "detect only (manual review)"
+    fix = f"automatic fix, {_fix_safety(rule)[1]}" if rule.fixable else "detect only (manual review)"
     text = (
         f"{rule.id} {rule.name}: {rule.summary}\n"
         f"phases: {', '.join(sorted(rule.phases))}; {fix}\n\n"
@@ -255,6 +276,20 @@ def explain(rule_id: str = typer.Argument(..., help="A rule ID, e.g. MIG001.")) 
     if rule.guidance:
         text += f"\nHow it is fixed\n{rule.guidance}\n"
     _print(text)
+
+
+def _fix_safety(rule: Rule) -> tuple[str, str]:
+    """A fixable rule's fix safety, short and explained: the rule file's default, or the transform's
+    own account (its optional `UNSAFE_WHEN`) of when it marks a fix unsafe."""
+    from migrator.transforms import TRANSFORMS
+
+    later = "written only by apply --unsafe-fixes"
+    if rule.fix_safety == "unsafe":
+        return "unsafe", f"unsafe: the rule file marks every fix unsafe, {later}"
+    unsafe_when = getattr(TRANSFORMS[rule.transform or ""], "UNSAFE_WHEN", "")
+    if unsafe_when:
+        return "mixed", f"safe except when {unsafe_when.rstrip('.')}: those fixes are marked unsafe and {later}"
+    return "safe", "safe: apply writes every fix (a fix marked unsafe would be " + later + ")"
 
 
 def main(argv: Optional[list[str]] = None) -> None:

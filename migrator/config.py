@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -66,6 +67,11 @@ class Config:
     imports: Mapping[str, str] = DEFAULT_IMPORTS
     phases: tuple[Phase, ...] = DEFAULT_PHASES
     getters: Mapping[str, tuple[str, ...]] = DEFAULT_GETTERS
+    # Rule selection, with Ruff's names; validated against the loaded rules by `migrator.selection`.
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def import_target(self, name: str) -> str:
         """The module rewritten code imports `name` from."""
@@ -75,7 +81,12 @@ class Config:
             raise UsageError(f"no import target for {name!r}: add it to [tool.migrator.imports]") from None
 
 
-_TOP_KEYS = {"include", "exclude", "rules", "context_names", "reexports", "legacy", "imports", "phases", "getters"}
+_TOP_KEYS = {
+    "include", "exclude", "rules", "context_names", "reexports", "legacy", "imports", "phases", "getters",
+    "select", "ignore", "extend-select", "per-file-ignores",
+}
+# A rule ID (MIG001), a prefix of one (MIG00, MIG) or ALL.
+RULE_SELECTOR = re.compile(r"^(?:ALL|[A-Z]{3}\d{0,3})$")
 _PHASE_KEYS = {"aliases", "paths"}
 
 
@@ -134,7 +145,34 @@ def parse_config(table: Mapping[str, Any], *, root: Path, source: Path | None) -
         values["phases"] = _parse_phases(table["phases"], where)
     if "getters" in table:
         values["getters"] = _parse_getters(table["getters"], where, values.get("legacy", DEFAULT_LEGACY))
+    for key in ("select", "ignore", "extend-select"):
+        if key in table:
+            values[key.replace("-", "_")] = _selectors(table, key, where)
+    if "per-file-ignores" in table:
+        values["per_file_ignores"] = _parse_per_file_ignores(table["per-file-ignores"], where)
     return Config(**values)
+
+
+def _selectors(table: Mapping[str, Any], key: str, where: str, prefix: str = "") -> tuple[str, ...]:
+    """Rule IDs or prefixes, upper-cased; whether each names a rule is checked once rules are loaded."""
+    values = tuple(value.strip().upper() for value in _str_list(table, key, where, prefix))
+    for value in values:
+        if not RULE_SELECTOR.match(value):
+            raise UsageError(
+                f"{where}: key '{prefix}{key}' expects rule IDs or prefixes such as MIG001, MIG00 or ALL, got {value!r}"
+            )
+    return values
+
+
+def _parse_per_file_ignores(raw: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(raw, dict):
+        raise UsageError(f"{where}: key 'per-file-ignores' expects a table of \"glob\" = [rule IDs]")
+    entries = []
+    for pattern in raw:
+        if not pattern.strip():
+            raise UsageError(f"{where}: key 'per-file-ignores' has an empty glob")
+        entries.append((pattern, _selectors(raw, pattern, where, prefix="per-file-ignores.")))
+    return tuple(entries)
 
 
 def _parse_getters(raw: Any, where: str, legacy: Mapping[str, str]) -> Mapping[str, tuple[str, ...]]:

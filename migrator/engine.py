@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import migrator.transforms as transforms
 from migrator import verify
@@ -18,9 +18,11 @@ from migrator.results import FileResult, Finding, Status
 from migrator.rules import Rule
 from migrator.settings import Settings
 from migrator.sourcefile import DecodeError, SourceText
+from migrator.suppressions import SUPPRESSION_RULE, Problem, SuppressionIndex
 from migrator.transforms import STAGES
 from migrator.transforms.base import PlanContext
 from migrator.transforms.edits import Fix, Manual, Plan
+from migrator.triage import HELD, Decided, decide
 
 # Rounds of re-planning after a rewrite before the fix loop gives up (Ruff's fix loop stops at 100).
 MAX_FIX_ROUNDS = 10
@@ -48,8 +50,8 @@ def process_safely(raw: bytes, relpath: str, phase: str, settings: Settings) -> 
 
 def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> FileResult:
     """Find (and with `settings.fix`, rewrite) the deprecated uses in one file's bytes."""
-    rules = [rule for rule in settings.rules if phase in rule.phases]
-    if not rules or not any(needle in raw for needle in settings.index.needles):
+    rules = settings.rules_for(relpath, phase)
+    if not rules or not any(needle in raw for needle in settings.needles):
         return FileResult(relpath, phase, Status.UNCHANGED)
     try:
         decoded = SourceText.decode(raw)
@@ -62,8 +64,9 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
     except SyntaxError as error:
         return FileResult(relpath, phase, Status.FAILED, message=f"cannot parse: {_syntax_message(error)}")
     if outcome.rejected:
-        return FileResult(relpath, phase, Status.FAILED, outcome.findings, message=outcome.rejected)
-    return _result(raw, decoded, relpath, phase, outcome.findings, outcome.new_text, settings.want_diff)
+        return FileResult(relpath, phase, Status.FAILED, outcome.findings, message=outcome.rejected, suppressed=outcome.suppressed)
+    result = _result(raw, decoded, relpath, phase, outcome.findings, outcome.new_text, settings.want_diff)
+    return dataclasses.replace(result, suppressed=outcome.suppressed) if outcome.suppressed else result
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +74,7 @@ class _TextOutcome:
     findings: tuple[Finding, ...]
     new_text: str | None = None
     rejected: str | None = None
+    suppressed: int = 0
 
 
 def _run_text(
@@ -84,45 +88,67 @@ def _run_text(
     file is planned again after each rewrite until nothing fixable is left, like Ruff's fix
     loop; the findings are every fix made and what is left for a person in the final text.
     """
-    model, findings, edits = _plan_text(text, relpath, phase, rules, settings, snippet_at)
-    if not settings.fix or not edits:
-        return _TextOutcome(findings)
+    first = _plan_text(text, relpath, phase, rules, settings, snippet_at)
+    if not settings.fix or not first.edits:
+        return _TextOutcome(first.findings, suppressed=first.suppressed)
     fixed: list[Finding] = []
-    current = text
+    current, planned = text, first
     for _ in range(MAX_FIX_ROUNDS):
-        refusal, new_text = _rewrite_verified(current, model, edits, relpath, settings)
+        refusal, new_text = _rewrite_verified(current, planned.model, planned.edits, relpath, settings)
         if refusal is not None:
             if current is text:
-                return _TextOutcome(findings, rejected=refusal)
+                return _TextOutcome(first.findings, rejected=refusal, suppressed=first.suppressed)
             # An earlier round was verified and stands; what this one wanted needs a person.
-            return _TextOutcome(_settled(fixed, findings, refusal), current)
-        fixed.extend(f for f in findings if f.fixable)
+            return _TextOutcome(_settled(fixed, planned, refusal), current, suppressed=planned.suppressed)
+        fixed.extend(planned.applied)
         current = new_text
-        model, findings, edits = _plan_text(current, relpath, phase, rules, settings, snippet_at)
-        if not edits:
-            return _TextOutcome((*fixed, *findings), current)
+        planned = _plan_text(current, relpath, phase, rules, settings, snippet_at)
+        if not planned.edits:
+            return _TextOutcome((*fixed, *planned.findings), current, suppressed=planned.suppressed)
     reason = f"fixes did not settle after {MAX_FIX_ROUNDS} rounds; left for review"
-    return _TextOutcome(_settled(fixed, findings, reason), current)
+    return _TextOutcome(_settled(fixed, planned, reason), current, suppressed=planned.suppressed)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Round:
+    """One round of analysis and planning of a text."""
+
+    model: ModuleModel
+    findings: tuple[Finding, ...]
+    applied: tuple[Finding, ...]  # the findings whose fixes `edits` carry out
+    edits: list
+    suppressed: int
 
 
 def _plan_text(
     text: str, relpath: str, phase: str, rules: Sequence[Rule], settings: Settings, snippet_at: Pos | None
-) -> tuple[ModuleModel, tuple[Finding, ...], list]:
-    """One round of analysis and planning: the model, its findings and the edits of its fixes."""
+) -> _Round:
+    """Analyse and plan one text: its findings, suppressions and the edits of the fixes to write."""
     model = _analyze(text, relpath, settings.index, snippet=snippet_at is not None)
-    ctx = PlanContext(
-        model=model,
-        config=settings.config,
-        phase=phase,
-        relpath=relpath,
-        conftest_has_fixture=settings.project.conftest_defines_fixture(relpath),
-        project=settings.project,
-    )
-    planned = _plan(model, rules, ctx, settings.rule_symbols)
+
+    def plan_pass(held: Collection[tuple[int, str]]) -> list[tuple[Reference, Rule, Plan]]:
+        ctx = PlanContext(
+            model=model,
+            config=settings.config,
+            phase=phase,
+            relpath=relpath,
+            conftest_has_fixture=settings.project.conftest_defines_fixture(relpath),
+            project=settings.project,
+        )
+        return _plan(model, rules, ctx, settings.rule_symbols, held)
+
+    suppressions = SuppressionIndex.of(text)
+    triaged = decide(plan_pass, suppressions, settings.unsafe_fixes)
     offset = snippet_at or Pos(1, 0)
-    findings = tuple(_finding(ref, rule, plan, relpath, phase, offset) for ref, rule, plan in planned)
-    edits = [edit for _, _, plan in planned if isinstance(plan, Fix) for edit in plan.edits]
-    return model, findings, edits
+    reported = [(item, _finding(item, relpath, phase, offset)) for item in triaged.findings]
+    findings = tuple(finding for _, finding in reported)
+    if any(rule.id == SUPPRESSION_RULE for rule in rules) and suppressions:
+        ran = {rule.id for rule in rules}
+        problems = suppressions.problems(triaged.used, ran, settings.known_rule_ids)
+        findings += tuple(_suppression_finding(problem, relpath, phase, offset) for problem in problems)
+    applied = tuple(finding for item, finding in reported if item.applied)
+    edits = [edit for item in triaged.findings if item.applied for edit in item.plan.edits]  # type: ignore[union-attr]
+    return _Round(model, findings, applied, edits, triaged.suppressed)
 
 
 def _rewrite_verified(
@@ -167,9 +193,12 @@ def _compiled(text: str, relpath: str) -> ast.Module:
     return tree
 
 
-def _settled(fixed: list[Finding], findings: Sequence[Finding], reason: str) -> tuple[Finding, ...]:
-    """Fixes made so far, and the final round's findings, each fixable one now left for review."""
-    left = (dataclasses.replace(f, fixable=False, reason=reason) if f.fixable else f for f in findings)
+def _settled(fixed: list[Finding], planned: _Round, reason: str) -> tuple[Finding, ...]:
+    """Fixes made so far, and the last round's findings, those it meant to fix now left for review."""
+    applied = set(planned.applied)
+    left = (
+        dataclasses.replace(f, fixable=False, safety=None, reason=reason) if f in applied else f for f in planned.findings
+    )
     return (*fixed, *left)
 
 
@@ -180,9 +209,10 @@ def _process_markdown(
     findings: list[Finding] = []
     problems: list[str] = []
     replacements: dict[int, str] = {}
+    suppressed = 0
     fences = python_fences(decoded.text)
     for fence in fences:
-        if not any(needle in fence.code for needle in settings.index.text_needles):
+        if not any(needle in fence.code for needle in settings.text_needles):
             continue
         where = Pos(fence.first_line, len(fence.indent))
         try:
@@ -191,13 +221,14 @@ def _process_markdown(
             problems.append(f"the Python fence at line {fence.first_line - 1} does not parse, left as it is: {_syntax_message(error, fence.first_line - 1)}")
             continue
         findings.extend(outcome.findings)
+        suppressed += outcome.suppressed
         if outcome.rejected:
             problems.append(f"the Python fence at line {fence.first_line - 1}: {outcome.rejected}")
         elif outcome.new_text is not None and outcome.new_text != fence.code:
             replacements[fence.start] = outcome.new_text
     new_text = replace_fences(decoded.text, fences, replacements) if replacements else None
     result = _result(raw, decoded, relpath, phase, tuple(findings), new_text, settings.want_diff)
-    return dataclasses.replace(result, problems=tuple(problems))
+    return dataclasses.replace(result, problems=tuple(problems), suppressed=suppressed)
 
 
 def _result(
@@ -222,9 +253,17 @@ def _analyze(text: str, relpath: str, index: LegacyIndex, snippet: bool = False)
 
 
 def _plan(
-    model: ModuleModel, rules: Sequence[Rule], ctx: PlanContext, symbols: Mapping[str, frozenset[str]]
+    model: ModuleModel,
+    rules: Sequence[Rule],
+    ctx: PlanContext,
+    symbols: Mapping[str, frozenset[str]],
+    held: Collection[tuple[int, str]] = (),
 ) -> list[tuple[Reference, Rule, Plan]]:
-    """Plan every finding: uses first, then clean-ups (imports, getters) that depend on them."""
+    """Plan every finding: uses first, then clean-ups (imports, getters) that depend on them.
+
+    `held` findings (by reference id and rule) are neither planned nor returned: their uses stay
+    as they are, which is what later plans see.
+    """
     matched = [
         (ref, rule)
         for rule in rules
@@ -240,6 +279,9 @@ def _plan(
             transform = transforms.TRANSFORMS[rule.transform] if rule.transform else None
             if transforms.stage_of(transform, ref) != stage:
                 continue
+            if held and (id(ref), rule.id) in held:
+                ctx.state.plans[id(ref)] = HELD
+                continue
             plan = transform.plan(ref, ctx, rule.params) if transform else Manual(rule.guidance or rule.summary)
             if plan is None:
                 continue
@@ -249,7 +291,8 @@ def _plan(
     return planned
 
 
-def _finding(ref: Reference, rule: Rule, plan: Plan, relpath: str, phase: str, offset: Pos) -> Finding:
+def _finding(item: Decided, relpath: str, phase: str, offset: Pos) -> Finding:
+    ref, rule, plan = item.ref, item.rule, item.plan
     start, end = ref.span.start, ref.span.end
     return Finding(
         path=relpath,
@@ -262,6 +305,16 @@ def _finding(ref: Reference, rule: Rule, plan: Plan, relpath: str, phase: str, o
         message=rule.message,
         fixable=isinstance(plan, Fix),
         reason=plan.reason if isinstance(plan, Manual) else None,
+        safety=item.safety,
+    )
+
+
+def _suppression_finding(problem: Problem, relpath: str, phase: str, offset: Pos) -> Finding:
+    line = problem.line + offset.line - 1
+    columns = (problem.column + 1 + offset.col, problem.end_column + 1 + offset.col)
+    return Finding(
+        path=relpath, line=line, column=columns[0], end_line=line, end_column=columns[1],
+        rule=SUPPRESSION_RULE, phase=phase, message=problem.message, fixable=False, reason=problem.reason,
     )
 
 

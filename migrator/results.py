@@ -22,6 +22,12 @@ class Finding:
     message: str
     fixable: bool
     reason: str | None = None
+    # "safe" or "unsafe" for a fixable finding (unsafe fixes are written only when asked for), else None.
+    safety: str | None = None
+
+    @property
+    def unsafe(self) -> bool:
+        return self.fixable and self.safety == "unsafe"
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -35,6 +41,7 @@ class Finding:
             "message": self.message,
             "fixable": self.fixable,
             "reason": self.reason,
+            "safety": self.safety if self.fixable else None,
         }
 
 
@@ -58,6 +65,8 @@ class FileResult:
     rewritten: bytes | None = None
     diff: str | None = None
     problems: tuple[str, ...] = ()
+    # Findings an inline `# migrator: ignore[...]` comment kept out of `findings`.
+    suppressed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +108,13 @@ class RunResult:
             "findings": len(findings),
             "by_phase": dict(sorted(Counter(f.phase for f in findings).items())),
             "by_rule": dict(sorted(Counter(f.rule for f in findings).items())),
+            "suppressed": self.suppressed,
         }
+
+    @property
+    def suppressed(self) -> int:
+        """How many findings inline suppressions kept out of the report."""
+        return sum(result.suppressed for result in self.files)
 
 
 def files_by_count(findings: Sequence[Finding], limit: int) -> list[tuple[str, int]]:

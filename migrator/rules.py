@@ -19,10 +19,12 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _FILE_NAME = re.compile(r"^(?P<id>[A-Z]{3}\d{3})-(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)\.toml$")
-_KINDS = frozenset({"call", "method", "reference", "import", "definition"})
+# `suppression`: the rule reports suppression comments (MIG000), not uses of a symbol.
+_KINDS = frozenset({"call", "method", "reference", "import", "definition", "suppression"})
 _TOP_KEYS = {"summary", "message", "phases", "match", "fix", "guidance", "docs"}
 _MATCH_KEYS = {"symbols", "kinds"}
-_FIX_KEYS = {"transform", "params"}
+_FIX_KEYS = {"transform", "params", "safety"}
+_SAFETIES = ("safe", "unsafe")
 _DOC_KEYS = {"what", "why", "before", "after"}
 
 
@@ -52,6 +54,8 @@ class Rule:
     guidance: str
     docs: RuleDocs
     source: Path
+    # "unsafe" makes every fix of the rule unsafe; with "safe" a transform still marks its own.
+    fix_safety: str = "safe"
 
     @property
     def fixable(self) -> bool:
@@ -129,6 +133,11 @@ def load_rule(path: Path, known_transforms: frozenset[str]) -> Rule:
     params = fix.get("params", {})
     if not isinstance(params, dict):
         raise UsageError(f"{where}: key 'fix.params' expects a table")
+    fix_safety = fix.get("safety", "safe")
+    if fix_safety not in _SAFETIES:
+        raise UsageError(f"{where}: key 'fix.safety' expects one of {', '.join(_SAFETIES)}, got {fix_safety!r}")
+    if "safety" in fix and transform is None:
+        raise UsageError(f"{where}: key 'fix.safety' needs a 'fix.transform': a detect-only rule has no fix")
     return Rule(
         id=named["id"],
         name=named["name"],
@@ -142,6 +151,7 @@ def load_rule(path: Path, known_transforms: frozenset[str]) -> Rule:
         guidance=str(data.get("guidance", "")).strip(),
         docs=RuleDocs(**{key: str(docs[key]).strip("\n") for key in _DOC_KEYS}),
         source=path,
+        fix_safety=fix_safety,
     )
 
 

@@ -12,12 +12,21 @@ from migrator.cache import ResultCache
 from migrator.config import Config, load_config
 from migrator.discovery import discover
 from migrator.exit_codes import UsageError
-from migrator.matching import build_index
 from migrator.phases import PHASE_IDS, PhaseMap
 from migrator.results import RunResult
-from migrator.rules import Rule, load_rules, select
+from migrator.rules import Rule, load_rules
+from migrator.rules import select as select_rules
+from migrator.selection import PerFileIgnores, enabled_rules
 from migrator.settings import Settings
 from migrator.transforms import TRANSFORMS
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """What the run's rule selection leaves for each file: per-file ignores, and every rule ID loaded."""
+
+    per_file_ignores: PerFileIgnores = PerFileIgnores()
+    known_rule_ids: frozenset[str] = frozenset()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,24 +40,35 @@ class Session:
     # Every file of the project, whatever the paths and phases asked for: the first pass
     # (agent classes, their registered names) must see the whole tree.
     project_files: tuple = ()
+    selection: Selection = Selection()
 
     @classmethod
-    def open(cls, paths: Sequence[Path], phases: Sequence[str], rule_ids: Sequence[str] = ()) -> Session:
+    def open(
+        cls,
+        paths: Sequence[Path],
+        phases: Sequence[str],
+        rule_ids: Sequence[str] = (),
+        select: Sequence[str] = (),
+        ignore: Sequence[str] = (),
+    ) -> Session:
+        """`rule_ids` restricts the run to those rules; `select`/`ignore` are the command line's
+        selectors (comma-separated values), applied after the config's."""
         paths = list(paths) or [Path(".")]
         for path in paths:
             if not os.path.lexists(path):
                 raise UsageError(f"path does not exist: {path}")
         config = load_config(paths[0])
-        rules = project_rules(config)
-        if rule_ids:
-            rules = select(rules, rule_ids)
+        loaded = project_rules(config)
+        rules = select_rules(loaded, rule_ids) if rule_ids else loaded
+        rules = enabled_rules(rules, config, select, ignore, known=[rule.id for rule in loaded])
+        selection = Selection(PerFileIgnores.build(config, loaded), frozenset(rule.id for rule in loaded))
         phase_map = PhaseMap(config.phases)
         wanted = phase_map.resolve(phases) if phases else frozenset(PHASE_IDS)
         found = discover(config.root, paths, config.include, config.exclude)
         files = tuple(phase_map.assign(found, wanted))
         whole = all(Path(p).resolve() == config.root for p in paths)
         everything = found if whole else discover(config.root, [config.root], config.include, config.exclude)
-        return cls(config, rules, phase_map, files, tuple(everything))
+        return cls(config, rules, phase_map, files, tuple(everything), selection)
 
     def run(
         self,
@@ -58,6 +78,7 @@ class Session:
         jobs: int = 0,
         use_cache: bool = False,
         progress: batch.Progress | None = None,
+        unsafe_fixes: bool = False,
     ) -> RunResult:
         """Process every file; with `use_cache`, a scan reuses and records results under `.migrator/cache`.
 
@@ -66,11 +87,14 @@ class Session:
         names it adds are searched for afterwards in the files that matched none.
         """
         project_files = self.project_files or [source for source, _ in self.files]
-        known = build_index(self.config, self.rules, project.ProjectFacts())[0].needles
+        known = Settings.build(self.config, self.rules).needles
         ruled_phases = {phase for rule in self.rules for phase in rule.phases}
         swept = batch.sweep(self.files, project_files, ruled_phases, known, project.first_pass_reads, progress)
         facts = project.from_sources(swept.first_pass_sources)
-        settings = Settings.build(self.config, self.rules, fix=fix, want_diff=want_diff, project=facts)
+        settings = Settings.build(
+            self.config, self.rules, fix=fix, want_diff=want_diff, project=facts, unsafe_fixes=unsafe_fixes,
+            per_file_ignores=self.selection.per_file_ignores, known_rule_ids=self.selection.known_rule_ids,
+        )
         # Rewrites carry the new bytes of each file; only findings are worth keeping.
         cache = ResultCache.open(self.config.root, self.config, self.rules, facts) if use_cache and not fix else None
         return batch.run(self.files, swept, settings, known_needles=known, jobs=jobs, cache=cache, progress=progress)

@@ -12,6 +12,8 @@ from migrator.config import Config
 from migrator.matching import build_index
 from migrator.project import ProjectFacts
 from migrator.rules import Rule
+from migrator.selection import PerFileIgnores
+from migrator.suppressions import MARKER, SUPPRESSION_RULE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +27,11 @@ class Settings:
     want_diff: bool = False
     project: ProjectFacts = ProjectFacts()
     rule_symbols: Mapping[str, frozenset[str]] = FrozenDict()
+    # Write fixes marked unsafe too (apply --unsafe-fixes).
+    unsafe_fixes: bool = False
+    per_file_ignores: PerFileIgnores = PerFileIgnores()
+    # Every rule loaded, selected or not: a suppression naming another ID names an unknown rule.
+    known_rule_ids: frozenset[str] = frozenset()
     signatures: SignatureIndex | None = None
 
     def __post_init__(self) -> None:
@@ -35,4 +42,23 @@ class Settings:
     def build(cls, config: Config, rules: Sequence[Rule], **options: object) -> Settings:
         facts = options.get("project") or ProjectFacts()
         index, rule_symbols = build_index(config, rules, facts)  # type: ignore[arg-type]
+        options.setdefault("known_rule_ids", frozenset(rule.id for rule in rules))
         return cls(config=config, rules=tuple(rules), index=index, rule_symbols=rule_symbols, **options)  # type: ignore[arg-type]
+
+    def rules_for(self, relpath: str, phase: str) -> list[Rule]:
+        """The rules that run on one file: those of its phase, less its per-file ignores."""
+        ignored = self.per_file_ignores.ignored(relpath)
+        return [rule for rule in self.rules if phase in rule.phases and rule.id not in ignored]
+
+    @property
+    def needles(self) -> tuple[bytes, ...]:
+        """What a file must contain to be analysed: a deprecated name, or a suppression when MIG000 runs."""
+        return self.index.needles + self.extra_needles
+
+    @property
+    def extra_needles(self) -> tuple[bytes, ...]:
+        return (MARKER.encode(),) if any(rule.id == SUPPRESSION_RULE for rule in self.rules) else ()
+
+    @property
+    def text_needles(self) -> tuple[str, ...]:
+        return self.index.text_needles + tuple(needle.decode() for needle in self.extra_needles)

@@ -28,16 +28,20 @@ def run_text(
     fixture_dirs: frozenset[str] = frozenset(),
     rules: tuple[str, ...] = (),
     fix: bool = True,
+    unsafe_fixes: bool = False,
 ) -> FileResult:
-    """Run every rule over one file's text (with fixes on, unless `fix` is false) and return the result."""
+    """Run every rule over one file's text (fixes on unless `fix` is false; unsafe ones only when asked)."""
     config = config or make_config()
     phase = phase or PhaseMap(config.phases).phase_of(relpath) or "2A"
     loaded = load_rules(config.rule_dirs, TRANSFORMS.keys())
+    known = frozenset(rule.id for rule in loaded)
     if rules:
         loaded = tuple(rule for rule in loaded if rule.id in rules)
     raw = source.encode("utf-8") if isinstance(source, str) else source
     facts = dataclasses.replace(project.from_sources([(relpath, raw)]), conftest_fixture_dirs=fixture_dirs)
-    settings = Settings.build(config, loaded, fix=fix, project=facts)
+    settings = Settings.build(
+        config, loaded, fix=fix, project=facts, unsafe_fixes=unsafe_fixes, known_rule_ids=known
+    )
     return process_bytes(raw, relpath, phase, settings)
 
 

@@ -3,7 +3,8 @@
 `<case>.before.py` must become `<case>.after.py`, which must parse and be a fixed point.
 `decoy_<case>.py` must yield no finding at all; `manual_<case>.py` must stay unchanged with
 every finding sent to manual review with a reason. A first-line comment
-`# fixture: path=tests/test_x.py` sets the path the case pretends to live at (hence its phase).
+`# fixture: path=tests/test_x.py` sets the path the case pretends to live at (hence its phase);
+`# fixture: unsafe-fixes` writes the fixes marked unsafe too, as `apply --unsafe-fixes` does.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def _options(text: str) -> dict:
             key, _, value = item.partition("=")
             if key == "path":
                 options["relpath"] = value
+            elif key == "unsafe-fixes":
+                options["unsafe_fixes"] = True
             elif key == "conftest":
                 options["fixture_dirs"] = frozenset({"" if value == "." else value})
     return options
@@ -78,3 +81,8 @@ def test_unchanged_case(path: Path) -> None:
         own = [f for f in result.findings if f.rule == path.parent.name]
         assert own, "a manual case must report its rule"
         assert all(not f.fixable and f.reason for f in own)
+
+
+def test_fixture_directive_reads_path_and_unsafe_fixes():
+    assert _options("# fixture: path=tests/test_x.py unsafe-fixes\nx = 1\n") == {"relpath": "tests/test_x.py", "unsafe_fixes": True}
+    assert _options("x = 1  # fixture: unsafe-fixes\n") == {}

@@ -22,6 +22,7 @@ def print_counts(console: Console, result: RunResult, rules: Sequence[Rule]) -> 
     summaries = {rule.id: rule.summary for rule in rules}
     counts = Counter((f.rule, f.phase) for f in findings)
     fixable = Counter(f.rule for f in findings if f.fixable)
+    unsafe = Counter(f.rule for f in findings if f.unsafe)
     table = Table(title="Deprecated uses by rule and phase", box=box.SIMPLE_HEAD)
     table.add_column("rule")
     table.add_column("what")
@@ -29,13 +30,17 @@ def print_counts(console: Console, result: RunResult, rules: Sequence[Rule]) -> 
         table.add_column(phase, justify="right")
     table.add_column("total", justify="right")
     table.add_column("fixable", justify="right")
+    table.add_column("of which unsafe", justify="right")
     for rule_id in sorted({f.rule for f in findings}):
         row = [counts[(rule_id, phase)] for phase in PHASE_IDS]
-        table.add_row(rule_id, summaries.get(rule_id, ""), *map(str, row), str(sum(row)), str(fixable[rule_id]))
+        table.add_row(rule_id, summaries.get(rule_id, ""), *map(str, row), str(sum(row)), str(fixable[rule_id]), str(unsafe[rule_id]))
     by_phase = Counter(f.phase for f in findings)
     totals = [str(by_phase[phase]) for phase in PHASE_IDS]
-    table.add_row("total", "", *totals, str(len(findings)), str(sum(fixable.values())), style="bold")
+    total_unsafe = str(sum(unsafe.values()))
+    table.add_row("total", "", *totals, str(len(findings)), str(sum(fixable.values())), total_unsafe, style="bold")
     console.print(table)
+    if result.suppressed:
+        console.print(f"{result.suppressed} finding(s) suppressed by inline `# migrator: ignore[...]` comments", markup=False)
     top = files_by_count(findings, TOP_FILES)
     if top:
         files = Table(title=f"Files with the most deprecated uses (top {len(top)})", box=box.SIMPLE_HEAD)
@@ -51,7 +56,7 @@ def print_counts(console: Console, result: RunResult, rules: Sequence[Rule]) -> 
 def print_findings(console: Console, findings: Sequence[Finding]) -> None:
     """One line per finding, `path:line:column: RULE message`, with the reason for manual ones."""
     for f in findings:
-        tail = "[fixable]" if f.fixable else f"[manual: {f.reason}]"
+        tail = f"[fix: {f.safety or 'safe'}]" if f.fixable else f"[manual: {f.reason}]"
         console.print(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message} {tail}", markup=False, highlight=False)
 
 

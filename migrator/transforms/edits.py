@@ -91,14 +91,25 @@ class RemoveImport:
     replacement: str | None = None
 
 
+FIX_SAFETIES = ("safe", "unsafe")
+
 Edit = ReplaceCall | ReplaceExpression | InsertStatement | ReplaceStatement | AddParameter | AddModuleCode | AddImport | RemoveImport
 
 
 @dataclasses.dataclass(frozen=True)
 class Fix:
-    """A finding's automatic fix: the edits that carry it out."""
+    """A finding's automatic fix: the edits that carry it out.
+
+    `safety` is "safe" when the fix keeps behaviour given what the analysis knows, "unsafe"
+    when a person should look at it; `apply` writes unsafe fixes only with `--unsafe-fixes`.
+    """
 
     edits: tuple[Edit, ...]
+    safety: str = "safe"
+
+    def __post_init__(self) -> None:
+        if self.safety not in FIX_SAFETIES:
+            raise ValueError(f"fix safety must be one of {', '.join(FIX_SAFETIES)}, not {self.safety!r}")
 
 
 @dataclasses.dataclass(frozen=True)
