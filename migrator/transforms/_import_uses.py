@@ -9,27 +9,44 @@ path without the name.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
+_TRY_STATEMENTS = (ast.Try, getattr(ast, "TryStar", ast.Try))
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
-def names_used_in_strings(tree: ast.Module) -> frozenset[str]:
-    """Names that string annotations, `cast()` types and `__all__` entries of the module use."""
-    found: set[str] = set()
-    for text in _typing_strings(tree):
-        found.update(_names_in_expression(text))
-    found.update(_exported(tree))
-    return frozenset(found)
+def named_in_strings(name: str, tree: ast.Module, text: str) -> bool:
+    """Whether a string annotation, a `cast()` type or an `__all__` entry of the module uses `name`.
+
+    Most modules never quote the name at all; the text says so before any walk of the tree.
+    """
+    if not re.search(rf"[\"'][^\"'\n]*\b{re.escape(name)}\b", text):
+        return False
+    if name in _exported(tree):
+        return True
+    return any(name in _names_in_expression(value) for value in _typing_strings(tree))
 
 
 def guarded_imports(tree: ast.Module) -> frozenset[int]:
     """Ids of the import statements in the `try:` body of a `try/except ImportError`."""
     guarded: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
+    for node in _statements(tree.body):
+        if isinstance(node, _TRY_STATEMENTS) and any(_catches_import_error(h) for h in node.handlers):
             guarded.update(id(stmt) for stmt in node.body if isinstance(stmt, (ast.Import, ast.ImportFrom)))
     return frozenset(guarded)
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, at any depth, without walking into expressions."""
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                stack.extend(inner)
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
@@ -77,7 +94,11 @@ def _names_in_expression(text: str) -> Iterator[str]:
             yield from _names_in_expression(node.value)
 
 
-def _exported(tree: ast.Module) -> Iterator[str]:
+def _exported(tree: ast.Module) -> set[str]:
+    return set(_exported_entries(tree))
+
+
+def _exported_entries(tree: ast.Module) -> Iterator[str]:
     """The string entries of `__all__` (assigned, annotated or extended) at module level."""
     for stmt in tree.body:
         targets: list[ast.expr] = []

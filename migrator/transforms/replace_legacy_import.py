@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from migrator.analysis.model import Reference
-from migrator.transforms._import_uses import guarded_imports, names_used_in_strings
+from migrator.transforms._import_uses import guarded_imports, named_in_strings
 from migrator.transforms.base import PlanContext
 from migrator.transforms.edits import Fix, Manual, Plan, RemoveImport, ReplaceCall
 
@@ -48,15 +48,14 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:
 def _kept_whole(ref: Reference, ctx: PlanContext, local: str) -> str | None:
     """Why the import must stay even when no code uses the name: a use in a string, or a fallback."""
     cache = ctx.state.cache.setdefault("import_uses", {})
-    if not cache:
-        cache["strings"] = names_used_in_strings(ctx.model.tree)
+    if "guarded" not in cache:
         cache["guarded"] = guarded_imports(ctx.model.tree)
     if ref.stmt is not None and id(ref.stmt) in cache["guarded"]:
         return (
             f"the import of {local} is the try half of a try/except ImportError whose except sets a fallback; "
             "migrate or remove both halves together"
         )
-    if local in cache["strings"]:
+    if named_in_strings(local, ctx.model.tree, ctx.model.text):
         return (
             f"{local} is still named in a string (an annotation, a cast() type or __all__); "
             "update that string, then remove the import"
