@@ -68,8 +68,9 @@ class Session:
         project_files = self.project_files or [source for source, _ in self.files]
         known = build_index(self.config, self.rules, project.ProjectFacts())[0].needles
         ruled_phases = {phase for rule in self.rules for phase in rule.phases}
-        swept = batch.sweep(self.files, project_files, ruled_phases, known, project.first_pass_reads, progress)
-        facts = project.from_sources(swept.first_pass_sources)
+        reads = project.first_pass_filter(self.config)
+        swept = batch.sweep(self.files, project_files, ruled_phases, known, reads, progress)
+        facts = project.from_sources(swept.first_pass_sources, self.config, (s.relpath for s in project_files))
         settings = Settings.build(self.config, self.rules, fix=fix, want_diff=want_diff, project=facts)
         # Rewrites carry the new bytes of each file; only findings are worth keeping.
         cache = ResultCache.open(self.config.root, self.config, self.rules, facts) if use_cache and not fix else None
