@@ -116,6 +116,8 @@ def _process_markdown(
     for fence in fences:
         if not any(needle in fence.code for needle in settings.index.text_needles):
             continue
+        if fence.shows_old_pattern and not settings.config.scan_old_fences:
+            continue
         where = Pos(fence.first_line, len(fence.indent))
         try:
             outcome = _run_text(fence.code, relpath, phase, rules, settings, snippet_at=where)
@@ -169,7 +171,8 @@ def _plan(
         # the later uses, and the calls around it, are settled.
         ordered = sorted(matched, key=lambda item: (item[0].span.start, item[0].span.end), reverse=stage == "cleanup")
         for ref, rule in ordered:
-            transform = transforms.TRANSFORMS[rule.transform] if rule.transform else None
+            module = rule.transform or rule.reporter
+            transform = transforms.TRANSFORMS[module] if module else None
             if transforms.stage_of(transform, ref) != stage:
                 continue
             plan = transform.plan(ref, ctx, rule.params) if transform else Manual(rule.guidance or rule.summary)
@@ -194,6 +197,7 @@ def _finding(ref: Reference, rule: Rule, plan: Plan, relpath: str, phase: str, o
         message=rule.message,
         fixable=isinstance(plan, Fix),
         reason=plan.reason if isinstance(plan, Manual) else None,
+        safety=plan.safety if isinstance(plan, Fix) else None,
     )
 
 

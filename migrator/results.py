@@ -22,6 +22,7 @@ class Finding:
     message: str
     fixable: bool
     reason: str | None = None
+    safety: str | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -35,6 +36,7 @@ class Finding:
             "message": self.message,
             "fixable": self.fixable,
             "reason": self.reason,
+            "safety": self.safety,
         }
 
 

@@ -19,8 +19,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _FILE_NAME = re.compile(r"^(?P<id>[A-Z]{3}\d{3})-(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)\.toml$")
-_KINDS = frozenset({"call", "method", "reference", "import", "definition"})
-_TOP_KEYS = {"summary", "message", "phases", "match", "fix", "guidance", "docs"}
+_KINDS = frozenset({"call", "method", "reference", "import", "definition", "patch"})
+_TOP_KEYS = {"summary", "message", "phases", "match", "fix", "detect", "guidance", "docs"}
+_DETECT_KEYS = {"reporter"}
 _MATCH_KEYS = {"symbols", "kinds"}
 _FIX_KEYS = {"transform", "params"}
 _DOC_KEYS = {"what", "why", "before", "after"}
@@ -49,6 +50,7 @@ class Rule:
     kinds: frozenset[str]
     transform: str | None
     params: Mapping[str, Any]
+    reporter: str | None
     guidance: str
     docs: RuleDocs
     source: Path
@@ -129,6 +131,15 @@ def load_rule(path: Path, known_transforms: frozenset[str]) -> Rule:
     params = fix.get("params", {})
     if not isinstance(params, dict):
         raise UsageError(f"{where}: key 'fix.params' expects a table")
+    detect = data.get("detect", {})
+    if not isinstance(detect, dict):
+        raise UsageError(f"{where}: key 'detect' expects a table")
+    _check_keys(detect, _DETECT_KEYS, where, "detect")
+    reporter = detect.get("reporter")
+    if reporter is not None and (transform is not None or reporter not in known_transforms):
+        raise UsageError(
+            f"{where}: key 'detect.reporter' names an unknown module {reporter!r}, or the rule also names a fix"
+        )
     return Rule(
         id=named["id"],
         name=named["name"],
@@ -139,6 +150,7 @@ def load_rule(path: Path, known_transforms: frozenset[str]) -> Rule:
         kinds=kinds,
         transform=transform,
         params=FrozenDict(dict(params)),
+        reporter=reporter,
         guidance=str(data.get("guidance", "")).strip(),
         docs=RuleDocs(**{key: str(docs[key]).strip("\n") for key in _DOC_KEYS}),
         source=path,

@@ -73,6 +73,19 @@ class ContextType:
         return bool(value) and lowered not in self.placeholder_values and not lowered.startswith(self.placeholder_prefixes)
 
 
+# The documented context (DESIGN section 8) where neither the tree nor the runtime's source says more.
+DOCUMENTED_CONTEXT = ContextType(
+    constructors=FrozenDict(
+        {
+            "from_request_supervisor": Constructor(
+                "from_request_supervisor", ("user_id", "thread_id"), ("user_id", "thread_id", "run_id"), open_keywords=True
+            )
+        }
+    ),
+    placeholder_values=frozenset({"", "none", "null", "undefined", "nil"}),
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class ContextSource:
     """A pytest fixture or a helper function that returns a user context."""
@@ -98,7 +111,7 @@ class CodebaseFacts:
     """The typed result of the facts pass."""
 
     legacy: Mapping[str, LegacyName] = FrozenDict()
-    context: ContextType = ContextType()
+    context: ContextType = DOCUMENTED_CONTEXT
     sources: tuple[ContextSource, ...] = ()
     modules: frozenset[str] = frozenset()
     module_bindings: Mapping[str, frozenset[str]] = FrozenDict()
@@ -209,7 +222,7 @@ def _context_type(files: list[FileFacts], context_module: str | None, runtime: F
         return dataclasses.replace(found.context, module=found.module, source="tree")
     if runtime is not None and runtime.context is not None:
         return dataclasses.replace(runtime.context, module=runtime.module, source="runtime")
-    return ContextType()
+    return DOCUMENTED_CONTEXT
 
 
 def facts_of_text(text: str, relpath: str, legacy_names: Iterable[str], tree: ast.Module | None = None) -> FileFacts:

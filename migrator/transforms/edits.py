@@ -97,6 +97,7 @@ class Fix:
     """A finding's automatic fix: the edits that carry it out."""
 
     edits: tuple[Edit, ...]
+    safety: str = "safe"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,8 +13,12 @@ from migrator.transforms.edits import Fix, Manual, Plan, RemoveImport, ReplaceCa
 STAGE = "cleanup"
 
 
-def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:
-    """Plan the removal (or in-place renaming) of one import of a deprecated name."""
+def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan | None:
+    """Plan the removal (or in-place renaming) of one import of a deprecated name.
+
+    None (not a finding) when some use of the name in the module is not deprecated: a type
+    annotation (also in a string), an isinstance check, a per-request instance, a fallback.
+    """
     binding = ref.binding
     assert binding is not None and binding.alias is not None
     local = binding.name
@@ -23,6 +28,10 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:
             f"from here, so remove it once nothing imports {ref.symbol} from this package"
         )
     uses = ctx.model.references_to(binding)
+    if any(ctx.plan_of(use) is None for use in uses) or _used_beyond(ref, ctx, local, uses):
+        return None
+    if any(other is not binding and other.kind not in ("from", "import") for other in ref.scope.bindings.get(local, ())):
+        return None  # also bound otherwise (an `except ImportError:` fallback): its uses are not only deprecated
     pending = [use for use in uses if not isinstance(ctx.plan_of(use), Fix)]
     if pending:
         lines = ", ".join(str(use.span.start.line) for use in pending[:5])
@@ -56,3 +65,22 @@ def _is_reexport(ref: Reference, ctx: PlanContext, local: str) -> bool:
     model = ctx.model
     is_package = ctx.relpath.endswith("__init__.py")
     return local in model.exported or is_package or model.module_name in ctx.config.reexports
+
+
+# What a string annotation is made of; a sentence that happens to parse has calls or comparisons.
+_TYPE_NODES = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.BinOp, ast.BitOr, ast.Tuple, ast.List, ast.Constant, ast.Load)
+
+
+def _used_beyond(ref: Reference, ctx: PlanContext, local: str, uses: list[Reference]) -> bool:
+    """Whether the name is used where the analysis sees no reference: a string annotation,
+    `cast("X", ...)` or any other string that is an expression naming it."""
+    for node in ast.walk(ctx.model.tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and local in node.value:
+            try:
+                parsed = ast.parse(node.value.strip(), mode="eval")
+            except SyntaxError:
+                continue
+            nodes = list(ast.walk(parsed))
+            if all(isinstance(n, _TYPE_NODES) for n in nodes) and any(isinstance(n, ast.Name) and n.id == local for n in nodes):
+                return True
+    return False
