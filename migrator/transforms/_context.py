@@ -12,7 +12,7 @@ from migrator.analysis.positions import name_position
 from migrator.analysis.scopes import Scope
 from migrator.project import FIXTURE_NAME
 from migrator.transforms import _test_shapes as shapes
-from migrator.transforms._context_flow import Flow
+from migrator.transforms._context_flow import Flow, is_collection_of_context
 from migrator.transforms._imports import import_edits
 from migrator.transforms.base import PlanContext
 from migrator.transforms.edits import (
@@ -79,7 +79,8 @@ def context_in_scope(ref: Reference, ctx: PlanContext) -> str | None:
             break
         for arg in scope.params():
             if arg.annotation is not None and _CONTEXT_TYPE.search(ast.unparse(arg.annotation)):
-                return arg.arg
+                if not is_collection_of_context(arg.annotation):
+                    return arg.arg
     flow = Flow(ref, ctx)
     found = flow.context_name()
     if found is not None:

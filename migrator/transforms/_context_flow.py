@@ -152,7 +152,7 @@ class Flow:
             return False
         args = getattr(function, "args", None)
         for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs) if args is not None else ():
-            if arg.arg == expr.id and arg.annotation is not None and _is_collection_of_context(arg.annotation):
+            if arg.arg == expr.id and arg.annotation is not None and is_collection_of_context(arg.annotation):
                 return True
         for inner in _walk(_body(function)):
             if isinstance(inner, ast.Assign) and inner.lineno < line and any(isinstance(t, ast.Name) and t.id == expr.id for t in inner.targets):
@@ -161,7 +161,7 @@ class Flow:
         return False
 
     def _annotated_context(self, annotation: ast.expr | None) -> bool:
-        return annotation is not None and _names_type(annotation) and not _is_collection_of_context(annotation)
+        return annotation is not None and _names_type(annotation) and not is_collection_of_context(annotation)
 
 
 def _names_type(node: ast.expr) -> bool:
@@ -174,7 +174,7 @@ def _names_type(node: ast.expr) -> bool:
     return _last_name(node) == CONTEXT_TYPE
 
 
-def _is_collection_of_context(annotation: ast.expr) -> bool:
+def is_collection_of_context(annotation: ast.expr) -> bool:
     if isinstance(annotation, ast.Subscript) and _last_name(annotation.value) in _CONTAINERS:
         inner = annotation.slice
         elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
