@@ -47,12 +47,12 @@ def scan_facts(text: str, relpath: str, legacy_names: frozenset[str], tree: ast.
     globals_ = _assigned_globals(top)
     legacy: dict[str, tuple[str, str]] = {}
     for name in legacy_names:
-        if name in functions:
+        if name in globals_:
+            legacy[name] = (SHARED, f"a module-level instance ({name} = ...)")
+        elif name in functions:
             legacy[name] = _function_sharing(functions[name], functions, classes, globals_, set())
         elif name in classes:
             legacy[name] = _class_sharing(classes[name])
-        elif name in globals_:
-            legacy[name] = (SHARED, f"a module-level instance ({name} = ...)")
     bound = _bound_names(top) & legacy_names
     context = _context_type(tree, classes[CONTEXT_TYPE]) if CONTEXT_TYPE in classes else None
     return FileFacts(

@@ -17,6 +17,8 @@ from migrator.analysis.scopes import Scope
 from migrator.transforms.base import PlanContext
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+# Runtime APIs that yield a user context (`async with factory.user_execution_scope(...) as ctx`).
+_SCOPES = frozenset({"user_execution_scope"})
 _CONTAINERS = frozenset({"list", "tuple", "set", "frozenset", "Sequence", "Iterable", "Iterator", "List", "Tuple", "Set", "Collection"})
 
 
@@ -121,7 +123,7 @@ class Flow:
             if isinstance(func, ast.Name):
                 return func.id == CONTEXT_TYPE or func.id in self.helpers
             if isinstance(func, ast.Attribute):
-                return func.attr in self.helpers or _names_type(func.value)
+                return func.attr in self.helpers or func.attr in _SCOPES or _names_type(func.value)
             return False
         if isinstance(expr, ast.Name) and depth < 4:
             for inner in _walk(_body(function)):

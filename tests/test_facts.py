@@ -1,0 +1,209 @@
+"""The facts pass: what the codebase's own definitions say, and the user's config over them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from migrator import project
+from migrator.analysis.facts import FRESH, PER_USER, RAISES, SHARED, facts_of_text
+from tests.helpers import make_config
+
+LEGACY = ("get_agent_instance_factory", "AgentRegistry", "get_db_session", "get_global_bridge")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def sharing_of(source: str, name: str) -> str:
+    found = facts_of_text(textwrap.dedent(source), "app/mod.py", LEGACY + ("get_singleton_registry",))
+    return found.legacy[name][0]
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "expected"),
+    [
+        ("_F = object()\ndef get_agent_instance_factory():\n    return _F\n", "get_agent_instance_factory", SHARED),
+        (
+            "import functools\n@functools.lru_cache(maxsize=None)\ndef get_agent_instance_factory():\n    return object()\n",
+            "get_agent_instance_factory",
+            SHARED,
+        ),
+        (
+            "_F = None\ndef get_agent_instance_factory():\n    global _F\n    _F = _F or object()\n    return _F\n",
+            "get_agent_instance_factory",
+            SHARED,
+        ),
+        ("def get_agent_instance_factory():\n    '''Gone.'''\n    raise ValueError('use create')\n", "get_agent_instance_factory", RAISES),
+        ("def get_db_session():\n    s = object()\n    yield s\n", "get_db_session", FRESH),
+        ("class S:\n    pass\ndef get_db_session():\n    return S()\n", "get_db_session", FRESH),
+        ("class AgentRegistry:\n    _instance = None\n", "AgentRegistry", SHARED),
+        ("class AgentRegistry:\n    def __new__(cls):\n        return cls._one\n", "AgentRegistry", SHARED),
+        ("class Slot:\n    r = None\nclass AgentRegistry:\n    def __init__(self):\n        Slot.r = self\n", "AgentRegistry", SHARED),
+        ("class AgentRegistry:\n    def __init__(self):\n        self.sessions = {}\n", "AgentRegistry", PER_USER),
+        ("class AgentRegistry:\n    pass\nAgentRegistry = AgentRegistry()\n", "AgentRegistry", SHARED),
+        (
+            "class B:\n    one = None\ndef installed():\n    return B.one\ndef get_singleton_registry():\n    return installed()\n",
+            "get_singleton_registry",
+            SHARED,
+        ),
+    ],
+)
+def test_sharing_is_read_from_the_definition(source: str, name: str, expected: str) -> None:
+    assert sharing_of(source, name) == expected
+
+
+def test_context_type_constructors_and_rejected_identities() -> None:
+    source = textwrap.dedent(
+        """\
+        import dataclasses
+        BLOCKED_VALUES = frozenset({"test", "Example"})
+        ID_PREFIXES = ("demo_", "mock_")
+
+        @dataclasses.dataclass(frozen=True)
+        class UserExecutionContext:
+            user_id: str
+            thread_id: str
+            run_id: str
+            request_id: str = ""
+
+            def __post_init__(self):
+                if self.user_id.startswith(("fake_",)):
+                    raise ValueError(self.user_id)
+
+            @classmethod
+            def from_request_supervisor(cls, user_id, thread_id, run_id, request_id=None):
+                return cls(user_id, thread_id, run_id)
+        """
+    )
+    context = facts_of_text(source, "app/context.py", ()).context
+    assert context is not None
+    assert context.constructors["from_request_supervisor"].required == ("user_id", "thread_id", "run_id")
+    assert context.constructors[""].required == ("user_id", "thread_id", "run_id")
+    assert context.placeholder_values == {"test", "example"}
+    assert set(context.placeholder_prefixes) == {"demo_", "mock_", "fake_"}
+    assert not context.accepts("example") and not context.accepts("mock_user") and context.accepts("user-1")
+
+
+def test_context_sources_by_annotation_and_by_body() -> None:
+    source = textwrap.dedent(
+        """\
+        import pytest
+
+        @pytest.fixture
+        def ctx() -> "UserExecutionContext":
+            ...
+
+        def make_context(user_id=None):
+            return UserExecutionContext.from_request_supervisor(user_id or "u", "t", "r")
+
+        def needs_ids(user_id, thread_id) -> UserExecutionContext:
+            ...
+
+        def unrelated():
+            return 1
+        """
+    )
+    sources = facts_of_text(source, "tests/support.py", ()).sources
+    assert [(s.name, s.kind, s.required) for s in sources] == [
+        ("ctx", "fixture", ()),
+        ("make_context", "helper", ()),
+        ("needs_ids", "helper", ("user_id", "thread_id")),
+    ]
+
+
+def _facts(files: dict[str, str], table: dict | None = None):
+    config = make_config(table)
+    sources = [(path, textwrap.dedent(text)) for path, text in files.items()]
+    return project.from_sources(sources, config, list(files)).codebase
+
+
+def test_runtime_rules_stand_when_the_tree_defines_no_context() -> None:
+    facts = _facts({"app/a.py": "x = 1\n"})
+    assert facts.context.source == "runtime"
+    assert facts.context.constructors["from_request_supervisor"].required == ("user_id", "thread_id")
+    assert "none" in facts.context.placeholder_values
+
+
+def test_names_the_tree_does_not_define_keep_the_documented_default() -> None:
+    facts = _facts({"app/a.py": "x = 1\n"})
+    assert facts.sharing("get_agent_instance_factory") == SHARED
+    assert "documented default" in facts.evidence("get_agent_instance_factory")
+
+
+def test_config_declares_names_deprecated_or_current_over_the_facts() -> None:
+    files = {
+        "netra_backend/app/core/database.py": "def get_db_session():\n    yield object()\n",
+        "netra_backend/app/agents/supervisor/agent_instance_factory.py": "def get_agent_instance_factory():\n    raise ValueError()\n",
+    }
+    plain = _facts(files)
+    assert plain.sharing("get_db_session") == FRESH
+    table = {"legacy": {"get_db_session": "netra_backend.app.core.database"}, "current": ["get_agent_instance_factory"]}
+    overridden = _facts(files, table)
+    assert overridden.sharing("get_db_session") == SHARED
+    assert overridden.sharing("get_agent_instance_factory") == "current"
+
+
+def test_patch_targets_know_which_modules_define_the_name() -> None:
+    facts = _facts(
+        {
+            "pkg/defines.py": "def get_agent_instance_factory():\n    raise ValueError()\n",
+            "pkg/imports_it.py": "from pkg.defines import get_agent_instance_factory\n",
+            "pkg/empty.py": "x = 1\n",
+        }
+    )
+    assert facts.defines("pkg.defines", "get_agent_instance_factory") is True
+    assert facts.defines("pkg.imports_it", "get_agent_instance_factory") is True
+    assert facts.defines("pkg.empty", "get_agent_instance_factory") is False
+    assert facts.defines("pkg.missing", "get_agent_instance_factory") is None
+
+
+def _scan(root: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "migrator", "scan", ".", "--format", "json", "--no-cache"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _project(tmp_path: Path, config: str, files: dict[str, str]) -> Path:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.migrator]\n{config}\n", encoding="utf-8")
+    for path, text in files.items():
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text), encoding="utf-8")
+    return tmp_path
+
+
+FRESH_SESSION_TREE = {
+    "netra_backend/app/core/database.py": """\
+        def get_db_session():
+            session = object()
+            yield session
+        """,
+    "netra_backend/app/routes/notes.py": """\
+        from netra_backend.app.core.database import get_db_session
+
+        def list_notes(user_context, db=get_db_session):
+            return get_db_session()
+        """,
+}
+
+
+def test_a_fresh_session_getter_is_not_reported(tmp_path: Path) -> None:
+    root = _project(tmp_path, "", FRESH_SESSION_TREE)
+    assert _scan(root)["findings"] == []
+
+
+def test_the_config_still_declares_a_fresh_getter_deprecated(tmp_path: Path) -> None:
+    root = _project(tmp_path, '[tool.migrator.legacy]\nget_db_session = "netra_backend.app.core.database"', FRESH_SESSION_TREE)
+    rules = {f["rule"] for f in _scan(root)["findings"]}
+    assert {"MIG007", "MIG009"} <= rules
