@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import migrator.transforms as transforms
 from migrator.analysis.agents import module_name_of
+from migrator.analysis.facts import RAISES
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, Pos, Reference
 from migrator.discovery import SourceFile
@@ -87,7 +88,7 @@ def _run_text(
     )
     planned = _plan(model, rules, ctx, settings.rule_symbols)
     offset = snippet_at or Pos(1, 0)
-    findings = tuple(_finding(ref, rule, plan, relpath, phase, offset) for ref, rule, plan in planned)
+    findings = tuple(_finding(ref, rule, plan, relpath, phase, offset, ctx) for ref, rule, plan in planned)
     edits = [edit for _, _, plan in planned if isinstance(plan, Fix) for edit in plan.edits]
     if not settings.fix or not edits:
         return _TextOutcome(findings)
@@ -184,7 +185,7 @@ def _plan(
     return planned
 
 
-def _finding(ref: Reference, rule: Rule, plan: Plan, relpath: str, phase: str, offset: Pos) -> Finding:
+def _finding(ref: Reference, rule: Rule, plan: Plan, relpath: str, phase: str, offset: Pos, ctx: PlanContext) -> Finding:
     start, end = ref.span.start, ref.span.end
     return Finding(
         path=relpath,
@@ -194,11 +195,23 @@ def _finding(ref: Reference, rule: Rule, plan: Plan, relpath: str, phase: str, o
         end_column=end.col + 1 + offset.col,
         rule=rule.id,
         phase=phase,
-        message=rule.message,
+        message=rule.message + _fact_note(ref, ctx),
         fixable=isinstance(plan, Fix),
         reason=plan.reason if isinstance(plan, Manual) else None,
         safety=plan.safety if isinstance(plan, Fix) else None,
     )
+
+
+def _fact_note(ref: Reference, ctx: PlanContext) -> str:
+    """What the codebase's facts add to a finding's message: a call that fails today."""
+    if ref.kind != "call":
+        return ""
+    if ref.binding is None:
+        return f"; nothing imports {ref.symbol} here, so this call is a NameError today"
+    facts = ctx.codebase
+    if facts.sharing(ref.symbol) == RAISES:
+        return f"; {facts.evidence(ref.symbol)}"
+    return ""
 
 
 def _unified_diff(relpath: str, before: str, after: str) -> str:

@@ -13,6 +13,7 @@ from migrator._frozen import FrozenDict
 from migrator.analysis.facts import CURRENT, FRESH, PER_USER
 from migrator.analysis.legacy import LegacyIndex
 from migrator.config import RECEIVER_TYPES, Config
+from migrator.exit_codes import UsageError
 from migrator.project import ProjectFacts
 from migrator.rules import Rule
 
@@ -35,6 +36,25 @@ def expand_symbols(rule: Rule, config: Config, facts: ProjectFacts) -> frozenset
         else:
             expanded.add(symbol)
     return frozenset(name for name in expanded if facts.codebase.sharing(name) not in (FRESH, CURRENT))
+
+
+def check_symbols(rules: Sequence[Rule], config: Config) -> None:
+    """Every symbol a rule names must resolve to something: a legacy name of the config, a
+    getter role (`@registry`), `@agent_classes`, or a method of a role (`registry.get`)."""
+    roles = set(config.getters) | set(RECEIVER_TYPES.values())
+    for rule in rules:
+        for symbol in rule.symbols:
+            if symbol == AGENT_CLASSES or symbol in config.legacy or symbol in RECEIVER_TYPES:
+                continue
+            if symbol.startswith("@") and symbol[1:] in config.getters:
+                continue
+            if "." in symbol and symbol.partition(".")[0] in roles:
+                continue
+            raise UsageError(
+                f"{rule.source}: symbol {symbol!r} of {rule.id} resolves to nothing: expected a name of "
+                f"[tool.migrator.legacy], a getter role (@{', @'.join(sorted(config.getters))}), "
+                f"{AGENT_CLASSES}, or <role>.<method> with a role among {', '.join(sorted(roles))}"
+            )
 
 
 def build_index(

@@ -12,7 +12,7 @@ from migrator.cache import ResultCache
 from migrator.config import Config, load_config
 from migrator.discovery import discover
 from migrator.exit_codes import UsageError
-from migrator.matching import build_index
+from migrator.matching import build_index, check_symbols
 from migrator.phases import PHASE_IDS, PhaseMap
 from migrator.results import RunResult
 from migrator.rules import Rule, load_rules, select
@@ -79,4 +79,6 @@ class Session:
 
 def project_rules(config: Config) -> tuple[Rule, ...]:
     """The shipped rules and the project's own, checked against the transforms there are."""
-    return load_rules(config.rule_dirs, TRANSFORMS.keys())
+    rules = load_rules(config.rule_dirs, TRANSFORMS.keys())
+    check_symbols(rules, config)
+    return rules

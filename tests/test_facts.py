@@ -207,3 +207,57 @@ def test_the_config_still_declares_a_fresh_getter_deprecated(tmp_path: Path) -> 
     root = _project(tmp_path, '[tool.migrator.legacy]\nget_db_session = "netra_backend.app.core.database"', FRESH_SESSION_TREE)
     rules = {f["rule"] for f in _scan(root)["findings"]}
     assert {"MIG007", "MIG009"} <= rules
+
+
+def test_a_rule_whose_symbols_resolve_to_nothing_fails_at_load(tmp_path: Path) -> None:
+    root = _project(tmp_path, 'rules = ["own_rules"]', {"app/a.py": "x = 1\n"})
+    own = root / "own_rules"
+    own.mkdir()
+    (own / "MIG900-nothing.toml").write_text(
+        textwrap.dedent(
+            """\
+            summary = "nothing"
+            message = "nothing"
+            [match]
+            symbols = ["get_something_nobody_defines"]
+            kinds = ["call"]
+            [docs]
+            what = "w"
+            why = "w"
+            not_reported = "n"
+            example = "identity_params"
+            """
+        ),
+        encoding="utf-8",
+    )
+    (own / "MIG900").mkdir()
+    (own / "MIG900" / "identity_params.py").write_text("x = 1\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "migrator", "scan", "."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 2
+    assert "get_something_nobody_defines" in done.stderr and "resolves to nothing" in done.stderr
+
+
+def test_explain_examples_are_fixture_cases_of_the_rule() -> None:
+    from migrator.rules import load_rules
+    from migrator.transforms import TRANSFORMS
+
+    for rule in load_rules((), TRANSFORMS.keys()):
+        folder = REPO / "fixtures" / "rules" / rule.id
+        case = folder / f"{rule.docs.example}.before.py"
+        alone = folder / f"{rule.docs.example}.py"
+        assert case.is_file() or alone.is_file(), rule.id
+        shown = (case if case.is_file() else alone).read_text(encoding="utf-8")
+        assert rule.docs.before in shown
+
+
+def test_a_same_named_function_elsewhere_is_not_the_legacy_definition() -> None:
+    facts = _facts({"app/tools/helpers.py": "def get_agent_instance_factory():\n    return object()\n"})
+    assert facts.sharing("get_agent_instance_factory") == SHARED
+    assert "get_agent_instance_factory" not in facts.legacy

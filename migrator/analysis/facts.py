@@ -187,10 +187,11 @@ def build_facts(
     declared = frozenset(declared)
     legacy: dict[str, LegacyName] = {}
     for name, documented in legacy_modules.items():
-        found = [(f.module, f.legacy[name]) for f in files if name in f.legacy]
+        # Only the definition the imports resolve to counts: a function of the same name in some
+        # other module is another function.
+        found = sorted((f.module, f.legacy[name]) for f in files if name in f.legacy and _same_module(f.module, documented))
         if not found:
             continue
-        found.sort(key=lambda item: (not _same_module(item[0], documented), item[0]))
         module, (sharing, evidence) = found[0]
         if name in declared:
             sharing, evidence = SHARED, "declared deprecated in [tool.migrator.legacy]"
