@@ -22,6 +22,7 @@ from migrator.analysis.facts import CONTEXT_TYPE, CodebaseFacts, build_facts
 from migrator.sourcefile import DecodeError, SourceText
 
 if TYPE_CHECKING:
+    from migrator.analysis.facts_cache import FactsCache, FirstPass
     from migrator.analysis.facts_scan import FileFacts
     from migrator.config import Config
 
@@ -92,30 +93,33 @@ _REGISTER = b".register("
 
 
 def from_sources(
-    sources: Iterable[tuple[str, bytes | str]], config: Config | None = None, all_paths: Iterable[str] = ()
+    sources: Iterable[tuple[str, bytes | str]],
+    config: Config | None = None,
+    all_paths: Iterable[str] = (),
+    *,
+    use_cache: bool = False,
 ) -> ProjectFacts:
     """The facts of the given (relpath, source) pairs; files that do not decode or parse are skipped.
 
     With a `config`, the codebase facts (what each legacy name hands out, the context type,
     context fixtures and helpers) are read too; `all_paths` are every file of the project.
+    With `use_cache`, each file's part is kept under `.migrator/facts/` by content hash
+    and read back instead of parsing the file again.
     """
-    from migrator.analysis.facts_scan import scan_facts
-
     scanned: list[FileAgents] = []
     file_facts: list[FileFacts] = []
     fixture_dirs: set[str] = set()
     legacy_names = frozenset(config.legacy) if config is not None else frozenset()
+    cache = _facts_cache(config, legacy_names) if use_cache and config is not None else None
     for relpath, raw in sources:
-        try:
-            text = SourceText.decode(raw).text if isinstance(raw, bytes) else raw
-            tree = ast.parse(text)
-            if _is_conftest(relpath) and _defines_fixture(tree):
-                fixture_dirs.add(relpath.rpartition("/")[0])
-            scanned.append(scan_file(text, relpath, tree))
-            if config is not None:
-                file_facts.append(scan_facts(text, relpath, legacy_names, tree))
-        except (DecodeError, SyntaxError, ValueError):
+        part = _first_pass(relpath, raw, legacy_names if config is not None else None, cache)
+        if part is None:
             continue
+        if part.defines_fixture:
+            fixture_dirs.add(relpath.rpartition("/")[0])
+        scanned.append(part.agents)
+        if part.facts is not None:
+            file_facts.append(part.facts)
     defaults = tuple(
         dict.fromkeys((name, qualname) for item in scanned for name, qualname, default in item.registrations if default)
     )
@@ -125,6 +129,39 @@ def from_sources(
         default_agents=defaults,
         codebase=_codebase(file_facts, config, all_paths) if config is not None else CodebaseFacts(),
     )
+
+
+def _first_pass(relpath: str, raw: bytes | str, legacy_names: frozenset[str] | None, cache: FactsCache | None) -> FirstPass | None:
+    """One file's part of the first pass, from the cache when its bytes are unchanged; None
+    for a file that does not decode or parse."""
+    from migrator.analysis.facts_cache import FirstPass
+    from migrator.analysis.facts_scan import scan_facts
+
+    key = cache.key(relpath, raw if isinstance(raw, bytes) else raw.encode("utf-8")) if cache is not None else None
+    if cache is not None and key is not None:
+        found = cache.load(key)
+        if found is not None:
+            return found
+    try:
+        text = SourceText.decode(raw).text if isinstance(raw, bytes) else raw
+        tree = ast.parse(text)
+        part = FirstPass(
+            agents=scan_file(text, relpath, tree),
+            facts=scan_facts(text, relpath, legacy_names, tree) if legacy_names is not None else None,
+            defines_fixture=_is_conftest(relpath) and _defines_fixture(tree),
+        )
+    except (DecodeError, SyntaxError, ValueError):
+        return None
+    if cache is not None and key is not None:
+        cache.store(key, part)
+    return part
+
+
+def _facts_cache(config: Config, legacy_names: frozenset[str]) -> FactsCache:
+    from migrator.analysis.facts_cache import FactsCache
+    from migrator.cache import tool_fingerprint
+
+    return FactsCache.open(config.root, legacy_names, tool_fingerprint())
 
 
 def _codebase(files: list[FileFacts], config: Config, all_paths: Iterable[str]) -> CodebaseFacts:

@@ -70,7 +70,9 @@ class Session:
         ruled_phases = {phase for rule in self.rules for phase in rule.phases}
         reads = project.first_pass_filter(self.config)
         swept = batch.sweep(self.files, project_files, ruled_phases, known, reads, progress)
-        facts = project.from_sources(swept.first_pass_sources, self.config, (s.relpath for s in project_files))
+        facts = project.from_sources(
+            swept.first_pass_sources, self.config, (s.relpath for s in project_files), use_cache=use_cache
+        )
         settings = Settings.build(self.config, self.rules, fix=fix, want_diff=want_diff, project=facts)
         # Rewrites carry the new bytes of each file; only findings are worth keeping.
         cache = ResultCache.open(self.config.root, self.config, self.rules, facts) if use_cache and not fix else None

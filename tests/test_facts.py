@@ -261,3 +261,28 @@ def test_a_same_named_function_elsewhere_is_not_the_legacy_definition() -> None:
     facts = _facts({"app/tools/helpers.py": "def get_agent_instance_factory():\n    return object()\n"})
     assert facts.sharing("get_agent_instance_factory") == SHARED
     assert "get_agent_instance_factory" not in facts.legacy
+
+
+def test_first_pass_results_are_cached_by_content_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import migrator.analysis.facts_scan as facts_scan
+
+    config = make_config(root=tmp_path)
+    files = [
+        ("netra_backend/app/agents/supervisor/agent_instance_factory.py", b"def get_agent_instance_factory():\n    raise ValueError()\n"),
+        ("tests/conftest.py", b"import pytest\n@pytest.fixture\ndef ctx() -> 'UserExecutionContext':\n    ...\n"),
+    ]
+    first = project.from_sources(files, config, [p for p, _ in files], use_cache=True)
+    parsed: list[str] = []
+    real = facts_scan.scan_facts
+
+    def counting(text: str, relpath: str, *rest: object) -> object:
+        if not relpath.startswith("migrator/"):  # the shipped runtime's context, read every run
+            parsed.append(relpath)
+        return real(text, relpath, *rest)
+
+    monkeypatch.setattr(facts_scan, "scan_facts", counting)
+    again = project.from_sources(files, config, [p for p, _ in files], use_cache=True)
+    assert parsed == [] and again == first
+    changed = [files[0], ("tests/conftest.py", files[1][1] + b"x = 1\n")]
+    project.from_sources(changed, config, [p for p, _ in changed], use_cache=True)
+    assert parsed == ["tests/conftest.py"]

@@ -52,7 +52,8 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan | 
             ReplaceExpression(ref.anchor, awaited_call(ref, code)),
             *import_edits(ctx, ["create_agent_instance_factory"]),
             *choice.edits,
-        )
+        ),
+        choice.safety,
     )
 
 
