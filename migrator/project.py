@@ -15,6 +15,7 @@ from migrator.analysis.agents import (
     REGISTRATION,
     AgentClass,
     FileAgents,
+    module_name_of,
     resolve_agents,
     scan_file,
 )
@@ -135,7 +136,7 @@ def _first_pass(relpath: str, raw: bytes | str, legacy_names: frozenset[str] | N
     """One file's part of the first pass, from the cache when its bytes are unchanged; None
     for a file that does not decode or parse."""
     from migrator.analysis.facts_cache import FirstPass
-    from migrator.analysis.facts_scan import scan_facts
+    from migrator.analysis.facts_scan import bindings_of_text, needs_parse, scan_facts
 
     key = cache.key(relpath, raw if isinstance(raw, bytes) else raw.encode("utf-8")) if cache is not None else None
     if cache is not None and key is not None:
@@ -144,6 +145,10 @@ def _first_pass(relpath: str, raw: bytes | str, legacy_names: frozenset[str] | N
             return found
     try:
         text = SourceText.decode(raw).text if isinstance(raw, bytes) else raw
+        if legacy_names is not None and not first_pass_reads(relpath, text.encode("utf-8", "replace")):
+            if not needs_parse(text, legacy_names):
+                # It only mentions legacy names: its import bindings are all the facts need.
+                return FirstPass(FileAgents(), bindings_of_text(text, module_name_of(relpath), relpath, legacy_names), False)
         tree = ast.parse(text)
         part = FirstPass(
             agents=scan_file(text, relpath, tree),

@@ -286,3 +286,16 @@ def test_first_pass_results_are_cached_by_content_hash(tmp_path: Path, monkeypat
     changed = [files[0], ("tests/conftest.py", files[1][1] + b"x = 1\n")]
     project.from_sources(changed, config, [p for p, _ in changed], use_cache=True)
     assert parsed == ["tests/conftest.py"]
+
+
+def test_files_that_only_import_legacy_names_are_not_parsed_but_their_bindings_count() -> None:
+    facts = _facts(
+        {
+            "pkg/multi.py": "from pkg.defines import (\n    other,\n    get_agent_instance_factory,\n)\n",
+            "pkg/plain.py": "import os\nfrom pkg.defines import get_agent_instance_factory as g\n",
+            "pkg/uses.py": "def f():\n    return get_agent_instance_factory()\n",
+        }
+    )
+    assert facts.defines("pkg.multi", "get_agent_instance_factory") is True
+    assert facts.defines("pkg.plain", "get_agent_instance_factory") is True
+    assert facts.defines("pkg.uses", "get_agent_instance_factory") is False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from collections.abc import Iterable
 
 from migrator._frozen import FrozenDict
@@ -35,6 +36,35 @@ class FileFacts:
     bindings: frozenset[str] = frozenset()
     context: ContextType | None = None
     sources: tuple[ContextSource, ...] = ()
+
+
+def needs_parse(text: str, legacy_names: frozenset[str]) -> bool:
+    """Whether a file can hold more than import bindings for the facts: a top-level definition of
+    a legacy name, or the context type's definition or a function returning a context."""
+    if any(needle in text for needle in _CONTEXT_NEEDLES):
+        return True
+    return any(re.search(rf"^(?:async[ \t]+def|def|class)[ \t]+{re.escape(n)}\b|^{re.escape(n)}[ \t]*[:=]", text, re.M) for n in legacy_names if n in text)
+
+
+def bindings_of_text(text: str, module: str, relpath: str, legacy_names: frozenset[str]) -> FileFacts:
+    """The facts of a file that needs no parse: which legacy names it imports at top level."""
+    bound = set()
+    for name in legacy_names:
+        if name in text and re.search(
+            rf"^(?:from[ \t]+\S+[ \t]+import[ \t]+(?:\([^)]*|[^\n]*)|import[ \t]+[^\n]*)\b{re.escape(name)}\b", text, re.M
+        ):
+            bound.add(name)
+    return FileFacts(module=module, relpath=relpath, bindings=frozenset(bound))
+
+
+# What a file that defines the context type, or a function returning one, contains.
+_CONTEXT_NEEDLES = (
+    f"class {CONTEXT_TYPE}",
+    f"-> {CONTEXT_TYPE}",
+    f"-> '{CONTEXT_TYPE}'",
+    f'-> "{CONTEXT_TYPE}"',
+    f"return {CONTEXT_TYPE}",
+)
 
 
 def scan_facts(text: str, relpath: str, legacy_names: frozenset[str], tree: ast.Module | None = None) -> FileFacts:

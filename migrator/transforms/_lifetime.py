@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from migrator.analysis.model import Reference
+
+# Functions that run once when the service starts: what they build lives as long as the process.
+_STARTUP = re.compile(r"(?i)start_?up|lifespan|bootstrap|on_start|create_app|init_app")
 
 
 def outlives_request(ref: Reference) -> str | None:
     """Where a constructed object is kept beyond one request, in words; None when it is not.
 
-    It is kept when it is built at module level or in a class body, assigned to a name the
+    It is kept when it is built at module level, in a class body or in start-up code (a
+    function named like `startup`, `lifespan`, `create_app`), assigned to a name the
     function declares `global`, or stored on an attribute of something other than the
     function's own `self` (`app.state.registry = ...`).
     """
@@ -19,6 +24,8 @@ def outlives_request(ref: Reference) -> str | None:
     if ref.scope.kind == "class":
         return "built in a class body, so every instance and every user shares it"
     function = ref.scope.enclosing_function()
+    if function is not None and function.kind == "function" and _STARTUP.search(function.name):
+        return f"built in the start-up function {function.name}(), which runs once for the whole process"
     statement = ref.stmt
     if function is None or not isinstance(statement, (ast.Assign, ast.AnnAssign)) or statement.value is not ref.node:
         return None

@@ -74,6 +74,9 @@ _TYPE_NODES = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.BinOp
 def _used_beyond(ref: Reference, ctx: PlanContext, local: str, uses: list[Reference]) -> bool:
     """Whether the name is used where the analysis sees no reference: a string annotation,
     `cast("X", ...)` or any other string that is an expression naming it."""
+    text = ctx.model.text
+    if text.count(local) <= len(uses) + sum(1 for line in ctx.model.lines if "import" in line and local in line):
+        return False  # every occurrence is the import or a use the analysis saw
     for node in ast.walk(ctx.model.tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and local in node.value:
             try:
