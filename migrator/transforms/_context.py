@@ -62,6 +62,9 @@ def find_user_context(ref: Reference, ctx: PlanContext) -> ContextChoice | Manua
     identity = _identity_in_scope(ref)
     if identity is not None:
         return _build_from_identity(ref, ctx, function, identity)
+    from_request = _from_request(ref, ctx, function)
+    if from_request is not None:
+        return from_request
     if ctx.phase == "2B":
         planned = _test_context(ref, ctx, function)
         if planned is not None:
@@ -155,6 +158,22 @@ def _insert_context(
     ctx.state.context_statements.append((function, ref.stmt_path, name))
     edits = (InsertStatement(ref.anchor, code), *extra, *invented, *import_edits(ctx, ["UserExecutionContext"]))
     return ContextChoice(name, edits, safety)
+
+
+def _from_request(ref: Reference, ctx: PlanContext, function: Scope) -> ContextChoice | None:
+    """`user_context = UserExecutionContext.<from_request>(request)`: the codebase's own
+    constructor that takes nothing but the request object in scope."""
+    for constructor in ctx.codebase.context.constructors.values():
+        if not constructor.name or len(constructor.required) != 1:
+            continue
+        (param,) = constructor.required
+        if param in IDENTITY_KEYS or ref.scope.visible_local(param, ref.stmt_line) is None:
+            continue
+        name = ctx.config.context_names[0]
+        code = f"{name} = UserExecutionContext.{constructor.name}({param})\n"
+        ctx.state.context_statements.append((function, ref.stmt_path, name))
+        return ContextChoice(name, (InsertStatement(ref.anchor, code), *import_edits(ctx, ["UserExecutionContext"])))
+    return None
 
 
 def _constructor(ctx: PlanContext) -> Constructor | None:
