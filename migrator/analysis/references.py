@@ -99,16 +99,24 @@ def _unbound_legacy_name(analyzer: _Analyzer, node: ast.AST) -> str | None:
 
 
 def _bound_anywhere(analyzer: _Analyzer, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load) for n in ast.walk(analyzer.tree)) or any(
-        (alias.asname or alias.name).partition(".")[0] == name
-        for n in ast.walk(analyzer.tree)
-        if isinstance(n, (ast.Import, ast.ImportFrom))
-        for alias in n.names
-    ) or any(
-        getattr(n, "name", None) == name or name in {a.arg for a in getattr(getattr(n, "args", None), "args", [])}
-        for n in ast.walk(analyzer.tree)
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
-    )
+    if analyzer.bound_everywhere is None:
+        analyzer.bound_everywhere = _all_bound_names(analyzer)
+    return name in analyzer.bound_everywhere
+
+
+def _all_bound_names(analyzer: _Analyzer) -> frozenset[str]:
+    """Every name the module binds anywhere: assignments, definitions, parameters, imports."""
+    names: set[str] = set()
+    for node in ast.walk(analyzer.tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).partition(".")[0] for alias in node.names}
+    return frozenset(names)
 
 
 _PATCHERS = frozenset({"patch", "object"})

@@ -46,6 +46,7 @@ class _Analyzer:
     def __init__(self, text: str, module_name: str, is_package: bool, index: LegacyIndex) -> None:
         self.lines = _LINE_BREAK.split(text)
         self.tree: ast.Module | None = None
+        self.bound_everywhere: frozenset[str] | None = None  # computed on first need
         self.module_name = module_name
         self.is_package = is_package
         self.index = index
