@@ -299,3 +299,18 @@ def test_files_that_only_import_legacy_names_are_not_parsed_but_their_bindings_c
     assert facts.defines("pkg.multi", "get_agent_instance_factory") is True
     assert facts.defines("pkg.plain", "get_agent_instance_factory") is True
     assert facts.defines("pkg.uses", "get_agent_instance_factory") is False
+
+
+def test_explain_says_what_a_rule_leaves_alone_and_shows_its_fixture_case() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "migrator", "explain", "MIG003"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0
+    assert "What it does not report, and why" in done.stdout
+    assert "isinstance" in done.stdout and "per user" in done.stdout
+    assert "fixture case startup_block" in done.stdout
