@@ -314,3 +314,23 @@ def test_explain_says_what_a_rule_leaves_alone_and_shows_its_fixture_case() -> N
     assert "What it does not report, and why" in done.stdout
     assert "isinstance" in done.stdout and "per user" in done.stdout
     assert "fixture case startup_block" in done.stdout
+
+
+def test_the_facts_fingerprint_is_the_same_in_every_process() -> None:
+    probe = (
+        "from pathlib import Path; from migrator import project; from migrator.config import load_config; "
+        f"c = load_config(Path({str(REPO / 'fixtures' / 'realistic_sample')!r})); "
+        "files = [(str(p.relative_to(c.root)), p.read_bytes()) for p in sorted(c.root.rglob('*.py'))]; "
+        "print(project.from_sources(files, c, [f for f, _ in files]).fingerprint())"
+    )
+    prints = {
+        subprocess.run(
+            [sys.executable, "-c", probe],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(prints) == 1 and prints != {""}

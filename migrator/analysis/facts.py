@@ -154,10 +154,16 @@ class CodebaseFacts:
         return name in self.module_bindings.get(module, frozenset())
 
     def fingerprint(self) -> str:
+        """A digest of the facts that is the same in every process (no set iteration order)."""
+        context = self.context
         text = repr(
             (
                 sorted(self.legacy.items()),
-                self.context,
+                context.module,
+                context.source,
+                sorted(context.constructors.items()),
+                sorted(context.placeholder_values),
+                context.placeholder_prefixes,
                 self.sources,
                 sorted(self.modules),
                 sorted((k, sorted(v)) for k, v in self.module_bindings.items()),
