@@ -264,7 +264,7 @@ def test_a_same_named_function_elsewhere_is_not_the_legacy_definition() -> None:
 
 
 def test_first_pass_results_are_cached_by_content_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import migrator.analysis.facts_scan as facts_scan
+    from migrator.analysis import facts_scan
 
     config = make_config(root=tmp_path)
     files = [

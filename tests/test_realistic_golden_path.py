@@ -14,8 +14,8 @@ import re
 import shutil
 import subprocess
 import sys
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -57,7 +57,7 @@ def _failing_tests(root: Path, report: Path) -> frozenset[str]:
 def deliberate_failures() -> frozenset[str]:
     text = (SAMPLE / "EXPECTED.md").read_text(encoding="utf-8")
     section = text.split("## After `apply", 1)[1]
-    return frozenset(re.findall(r"^- `([^`]+)`", section, flags=re.M))
+    return frozenset(re.findall(r"^- `([^`]+)`", section, flags=re.MULTILINE))
 
 
 @pytest.fixture(scope="module")

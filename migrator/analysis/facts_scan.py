@@ -43,7 +43,7 @@ def needs_parse(text: str, legacy_names: frozenset[str]) -> bool:
     a legacy name, or the context type's definition or a function returning a context."""
     if any(needle in text for needle in _CONTEXT_NEEDLES):
         return True
-    return any(re.search(rf"^(?:async[ \t]+def|def|class)[ \t]+{re.escape(n)}\b|^{re.escape(n)}[ \t]*[:=]", text, re.M) for n in legacy_names if n in text)
+    return any(re.search(rf"^(?:async[ \t]+def|def|class)[ \t]+{re.escape(n)}\b|^{re.escape(n)}[ \t]*[:=]", text, re.MULTILINE) for n in legacy_names if n in text)
 
 
 def bindings_of_text(text: str, module: str, relpath: str, legacy_names: frozenset[str]) -> FileFacts:
@@ -51,7 +51,7 @@ def bindings_of_text(text: str, module: str, relpath: str, legacy_names: frozens
     bound = set()
     for name in legacy_names:
         if name in text and re.search(
-            rf"^(?:from[ \t]+\S+[ \t]+import[ \t]+(?:\([^)]*|[^\n]*)|import[ \t]+[^\n]*)\b{re.escape(name)}\b", text, re.M
+            rf"^(?:from[ \t]+\S+[ \t]+import[ \t]+(?:\([^)]*|[^\n]*)|import[ \t]+[^\n]*)\b{re.escape(name)}\b", text, re.MULTILINE
         ):
             bound.add(name)
     return FileFacts(module=module, relpath=relpath, bindings=frozenset(bound))

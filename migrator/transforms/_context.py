@@ -8,17 +8,13 @@ import re
 
 from migrator.analysis.facts import Constructor
 from migrator.analysis.model import Reference
-from migrator.analysis.positions import name_position
 from migrator.analysis.scopes import Scope
 from migrator.project import FIXTURE_NAME
-from migrator.transforms import _test_shapes as shapes
 from migrator.transforms._context_flow import Flow, is_collection_of_context
 from migrator.transforms._imports import import_edits
 from migrator.transforms.base import PlanContext
 from migrator.transforms.edits import (
     AddImport,
-    AddModuleCode,
-    AddParameter,
     Edit,
     InsertStatement,
     Manual,
@@ -47,7 +43,7 @@ def find_user_context(ref: Reference, ctx: PlanContext) -> ContextChoice | Manua
     function = ref.scope.enclosing_function()
     if function is None:
         if ctx.phase == "2C":
-            return _inline(ref, ctx)
+            return inline_context(ref, ctx)
         where = "a class body" if ref.scope.kind == "class" else "module level"
         return Manual(
             f"called at {where}, at import time: a per-request factory needs a user context, which does "
@@ -66,11 +62,13 @@ def find_user_context(ref: Reference, ctx: PlanContext) -> ContextChoice | Manua
     if from_request is not None:
         return from_request
     if ctx.phase == "2B":
-        planned = _test_context(ref, ctx, function)
+        from migrator.transforms._context_tests import test_context
+
+        planned = test_context(ref, ctx, function)
         if planned is not None:
             return planned
     if ctx.phase == "2C":
-        return _inline(ref, ctx)
+        return inline_context(ref, ctx)
     return Manual(_no_context_reason(ref, function, ctx))
 
 
@@ -137,11 +135,11 @@ def _insert_context(
     with every argument the codebase's constructor requires, remembered so that later uses in
     the same function reuse it. A required identity missing from scope is invented (unique,
     accepted by the validator) and makes the fix unsafe."""
-    constructor = _constructor(ctx)
+    constructor = constructor_of(ctx)
     required = constructor.required if constructor is not None else ("user_id", "thread_id")
     unknown = [name for name in required if name not in values and name not in IDENTITY_KEYS]
     if unknown:
-        call = _constructor_call(constructor)
+        call = constructor_call(constructor)
         return Manual(f"{call}() requires {', '.join(unknown)}, which nothing in scope provides; build the context by hand")
     values = dict(values)
     invented: list[Edit] = []
@@ -176,12 +174,12 @@ def _from_request(ref: Reference, ctx: PlanContext, function: Scope) -> ContextC
     return None
 
 
-def _constructor(ctx: PlanContext) -> Constructor | None:
+def constructor_of(ctx: PlanContext) -> Constructor | None:
     context_type = ctx.codebase.context
     return context_type.constructor(SUPERVISOR_CONSTRUCTOR) or context_type.constructor("")
 
 
-def _constructor_call(constructor: Constructor | None) -> str:
+def constructor_call(constructor: Constructor | None) -> str:
     if constructor is None or not constructor.name:
         return "UserExecutionContext"
     return f"UserExecutionContext.{constructor.name}"
@@ -196,72 +194,7 @@ def invented_identity(ctx: PlanContext, field: str) -> str | None:
     return None
 
 
-def _test_context(ref: Reference, ctx: PlanContext, function: Scope) -> ContextChoice | Manual | None:
-    """Step 3: the codebase's context fixture (or one of our own) for pytest tests and fixtures;
-    the codebase's context helper (or an invented context) in TestCases."""
-    for scope in ref.scope.chain():
-        if scope.kind != "function":
-            continue
-        decorator = shapes.fixture_decorator(scope)
-        fixture = _fixture_name(ctx)
-        if decorator is not None and scope.name == fixture:
-            return None
-        if decorator is not None and shapes.fixture_scope(decorator) != "function":
-            return Manual(
-                f"fixture {scope.name!r} has scope={shapes.fixture_scope(decorator)!r}, so it cannot use the "
-                f"function-scoped {fixture} fixture; give it a user context of its own"
-            )
-        if decorator is not None or shapes.looks_like_pytest_test(scope):
-            own = fixture != FIXTURE_NAME
-            edits: list[Edit] = [] if own else [*_fixture_definition(ctx)]
-            if not shapes.has_param(scope, fixture):
-                edits.insert(0, AddParameter(name_position(scope.node, ctx.model.lines), fixture))
-            return ContextChoice(fixture, tuple(edits), "safe" if own or FIXTURE_NAME in ctx.model.defined_functions or ctx.conftest_has_fixture else "unsafe")
-        if shapes.is_testcase_method(scope):
-            return _from_helper(ref, ctx, function) or _inline(ref, ctx)
-    return None
-
-
-def _fixture_name(ctx: PlanContext) -> str:
-    """The codebase's own context fixture visible here (a conftest's, or this module's), else ours."""
-    own = [s for s in ctx.codebase.sources if s.kind == "fixture" and s.module == ctx.model.module_name]
-    if own:
-        return own[0].name
-    found = ctx.codebase.fixture_for(ctx.relpath)
-    return found.name if found is not None else FIXTURE_NAME
-
-
-def _from_helper(ref: Reference, ctx: PlanContext, function: Scope) -> ContextChoice | None:
-    """`user_context = create_test_user_context()`: the test suite's own helper, imported where needed."""
-    helper = ctx.codebase.test_helper()
-    if helper is None:
-        return None
-    name = ctx.config.context_names[0]
-    ctx.state.context_statements.append((function, ref.stmt_path, name))
-    edits: list[Edit] = [InsertStatement(ref.anchor, f"{name} = {helper.name}()\n")]
-    bound = ctx.model.module_scope.bindings.get(helper.name, ())
-    if not any(b.kind in ("from", "import", "def") for b in bound):
-        edits.append(AddImport(helper.module, helper.name))
-    return ContextChoice(name, tuple(edits))
-
-
-def _fixture_definition(ctx: PlanContext) -> tuple[Edit, ...]:
-    if FIXTURE_NAME in ctx.model.defined_functions or ctx.conftest_has_fixture:
-        return ()
-    unit = ctx.indent_unit
-    constructor = _constructor(ctx)
-    values = {key: invented_identity(ctx, key) or f'f"{key}-{{uuid.uuid4().hex}}"' for key in _fields(constructor)}
-    lines = [f"{unit * 2}{key}={value}," for key, value in values.items()]
-    code = (
-        "@pytest.fixture\n"
-        f"def {FIXTURE_NAME}():\n"
-        f'{unit}"""A user context of its own for each test."""\n'
-        f"{unit}return {_constructor_call(constructor)}(\n" + "\n".join(lines) + f"\n{unit})\n"
-    )
-    return (AddModuleCode(code), AddImport("pytest"), AddImport("uuid"), *import_edits(ctx, ["UserExecutionContext"]))
-
-
-def _fields(constructor: Constructor | None) -> tuple[str, ...]:
+def fields_of(constructor: Constructor | None) -> tuple[str, ...]:
     """The identities a built context gets: user_id, thread_id and whatever else the constructor
     requires (a run_id it can generate itself is left to it)."""
     if constructor is None:
@@ -269,12 +202,12 @@ def _fields(constructor: Constructor | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(["user_id", "thread_id", *constructor.required]))
 
 
-def _inline(ref: Reference, ctx: PlanContext) -> ContextChoice | Manual:
+def inline_context(ref: Reference, ctx: PlanContext) -> ContextChoice | Manual:
     """Steps 3 (unittest) and 4 (examples): a context with invented, unique identities that the
     codebase's validator accepts, before the statement. Unsafe: the identities are guesses."""
     function = ref.scope.enclosing_function() or ref.scope
     values = {}
-    for key in _fields(_constructor(ctx)):
+    for key in fields_of(constructor_of(ctx)):
         value = invented_identity(ctx, key)
         if value is None:
             return Manual(f"the context validator rejects every identity the tool could invent for {key}; pass a real one")
@@ -285,7 +218,7 @@ def _inline(ref: Reference, ctx: PlanContext) -> ContextChoice | Manual:
 def _context_statement(ctx: PlanContext, name: str, values: dict[str, str], constructor: Constructor | None) -> str:
     # Continuation lines are relative: LibCST adds the enclosing block's indentation itself.
     unit = ctx.indent_unit
-    lines = [f"{name} = {_constructor_call(constructor)}("]
+    lines = [f"{name} = {constructor_call(constructor)}("]
     lines += [f"{unit}{key}={value}," for key, value in values.items()]
     lines.append(")")
     return "\n".join(lines) + "\n"
