@@ -270,7 +270,8 @@ def explain(rule_id: str = typer.Argument(..., help="A rule ID, e.g. MIG001.")) 
         f"phases: {', '.join(sorted(rule.phases))}; {fix}\n\n"
         f"What it finds\n{rule.docs.what}\n\n"
         f"Why it is a problem\n{rule.docs.why}\n\n"
-        f"Before\n{rule.docs.before}\n\n"
+        f"What it does not report, and why\n{rule.docs.not_reported}\n\n"
+        f"Before (fixture case {rule.docs.example})\n{rule.docs.before}\n\n"
         f"After\n{rule.docs.after}\n"
     )
     if rule.guidance:

@@ -72,6 +72,11 @@ class Config:
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Names the user declares deprecated ([legacy]) or current: facts never override these.
+    declared_legacy: frozenset[str] = frozenset()
+    current: tuple[str, ...] = ()
+    # Markdown fences labelled as the old pattern (BEFORE, OLD, ...) are left alone unless this is set.
+    scan_old_fences: bool = False
 
     def import_target(self, name: str) -> str:
         """The module rewritten code imports `name` from."""
@@ -83,7 +88,7 @@ class Config:
 
 _TOP_KEYS = {
     "include", "exclude", "rules", "context_names", "reexports", "legacy", "imports", "phases", "getters",
-    "select", "ignore", "extend-select", "per-file-ignores",
+    "select", "ignore", "extend-select", "per-file-ignores", "current", "scan-old-fences",
 }
 # A rule ID (MIG001), a prefix of one (MIG00, MIG) or ALL.
 RULE_SELECTOR = re.compile(r"^(?:ALL|[A-Z]{3}\d{0,3})$")
@@ -138,7 +143,15 @@ def parse_config(table: Mapping[str, Any], *, root: Path, source: Path | None) -
     if "reexports" in table:
         values["reexports"] = _str_list(table, "reexports", where)
     if "legacy" in table:
-        values["legacy"] = FrozenDict({**DEFAULT_LEGACY, **_str_table(table, "legacy", where)})
+        declared = _str_table(table, "legacy", where)
+        values["legacy"] = FrozenDict({**DEFAULT_LEGACY, **declared})
+        values["declared_legacy"] = frozenset(declared)
+    if "current" in table:
+        values["current"] = _str_list(table, "current", where)
+    if "scan-old-fences" in table:
+        if not isinstance(table["scan-old-fences"], bool):
+            raise UsageError(f"{where}: key 'scan-old-fences' expects true or false, got {_describe(table['scan-old-fences'])}")
+        values["scan_old_fences"] = table["scan-old-fences"]
     if "imports" in table:
         values["imports"] = FrozenDict({**DEFAULT_IMPORTS, **_str_table(table, "imports", where)})
     if "phases" in table:

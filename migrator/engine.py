@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 import migrator.transforms as transforms
 from migrator import verify
 from migrator.analysis.agents import module_name_of
+from migrator.analysis.facts import RAISES, CodebaseFacts
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, Pos, Reference
 from migrator.discovery import SourceFile
@@ -21,7 +22,7 @@ from migrator.sourcefile import DecodeError, SourceText
 from migrator.suppressions import SUPPRESSION_RULE, Problem, SuppressionIndex
 from migrator.transforms import STAGES
 from migrator.transforms.base import PlanContext
-from migrator.transforms.edits import Fix, Manual, Plan
+from migrator.transforms.edits import NOT_A_FINDING, Fix, Manual, Plan
 from migrator.triage import HELD, Decided, decide
 
 # Rounds of re-planning after a rewrite before the fix loop gives up (Ruff's fix loop stops at 100).
@@ -140,7 +141,7 @@ def _plan_text(
     suppressions = SuppressionIndex.of(text)
     triaged = decide(plan_pass, suppressions, settings.unsafe_fixes)
     offset = snippet_at or Pos(1, 0)
-    reported = [(item, _finding(item, relpath, phase, offset)) for item in triaged.findings]
+    reported = [(item, _finding(item, relpath, phase, offset, settings.project.codebase)) for item in triaged.findings]
     findings = tuple(finding for _, finding in reported)
     if any(rule.id == SUPPRESSION_RULE for rule in rules) and suppressions:
         ran = {rule.id for rule in rules}
@@ -214,6 +215,8 @@ def _process_markdown(
     for fence in fences:
         if not any(needle in fence.code for needle in settings.text_needles):
             continue
+        if fence.shows_old_pattern and not settings.config.scan_old_fences:
+            continue
         where = Pos(fence.first_line, len(fence.indent))
         try:
             outcome = _run_text(fence.code, relpath, phase, rules, settings, snippet_at=where)
@@ -276,7 +279,8 @@ def _plan(
         # the later uses, and the calls around it, are settled.
         ordered = sorted(matched, key=lambda item: (item[0].span.start, item[0].span.end), reverse=stage == "cleanup")
         for ref, rule in ordered:
-            transform = transforms.TRANSFORMS[rule.transform] if rule.transform else None
+            module = rule.transform or rule.reporter
+            transform = transforms.TRANSFORMS[module] if module else None
             if transforms.stage_of(transform, ref) != stage:
                 continue
             if held and (id(ref), rule.id) in held:
@@ -284,6 +288,7 @@ def _plan(
                 continue
             plan = transform.plan(ref, ctx, rule.params) if transform else Manual(rule.guidance or rule.summary)
             if plan is None:
+                ctx.state.plans.setdefault(id(ref), NOT_A_FINDING)
                 continue
             ctx.state.plans[id(ref)] = plan
             planned.append((ref, rule, plan))
@@ -291,7 +296,7 @@ def _plan(
     return planned
 
 
-def _finding(item: Decided, relpath: str, phase: str, offset: Pos) -> Finding:
+def _finding(item: Decided, relpath: str, phase: str, offset: Pos, codebase: CodebaseFacts) -> Finding:
     ref, rule, plan = item.ref, item.rule, item.plan
     start, end = ref.span.start, ref.span.end
     return Finding(
@@ -302,7 +307,7 @@ def _finding(item: Decided, relpath: str, phase: str, offset: Pos) -> Finding:
         end_column=end.col + 1 + offset.col,
         rule=rule.id,
         phase=phase,
-        message=rule.message,
+        message=rule.message + _fact_note(ref, codebase),
         fixable=isinstance(plan, Fix),
         reason=plan.reason if isinstance(plan, Manual) else None,
         safety=item.safety,
@@ -316,6 +321,17 @@ def _suppression_finding(problem: Problem, relpath: str, phase: str, offset: Pos
         path=relpath, line=line, column=columns[0], end_line=line, end_column=columns[1],
         rule=SUPPRESSION_RULE, phase=phase, message=problem.message, fixable=False, reason=problem.reason,
     )
+
+
+def _fact_note(ref: Reference, facts: CodebaseFacts) -> str:
+    """What the codebase's facts add to a finding's message: a call that fails today."""
+    if ref.kind != "call":
+        return ""
+    if ref.binding is None:
+        return f"; nothing imports {ref.symbol} here, so this call is a NameError today"
+    if facts.sharing(ref.symbol) == RAISES:
+        return f"; {facts.evidence(ref.symbol)}"
+    return ""
 
 
 def _unified_diff(relpath: str, before: str, after: str) -> str:

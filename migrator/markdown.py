@@ -11,6 +11,11 @@ import re
 _OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\r\n]*)$")
 _PYTHON_INFO = frozenset({"python", "py", "python3", "pycon3", "py3"})
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_HEADING = re.compile(r"^ {0,3}#{1,6}\s")
+# Words a guide labels the old way with, in the heading or the paragraph just before a fence.
+_OLD_LABEL = re.compile(r"(?i)\b(?:before|old|bad|deprecated|wrong|legacy)\b|what'?s\s+breaking|\u274c|\u2717|\U0001f6ab")
+# `# BAD:` / `# OLD:` comments inside the fence.
+_OLD_COMMENT = re.compile(r"(?im)^\s*#\s*(?:\u274c\s*)?(?:bad|old|before|deprecated|wrong)\b\s*[:\-]|^\s*#\s*\u274c")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +27,13 @@ class Fence:
     code: str
     start: int  # index of the first code line in the document's lines
     end: int  # index just past the last code line
+    label: str = ""  # the heading and the paragraph just before the fence (since the previous fence)
+
+    @property
+    def shows_old_pattern(self) -> bool:
+        """Whether the document labels this fence as the old way (BEFORE, OLD, BAD, DEPRECATED,
+        ❌, "What's Breaking", or `# BAD:` / `# OLD:` comments in the code): shown on purpose."""
+        return bool(_OLD_LABEL.search(self.label) or _OLD_COMMENT.search(self.code))
 
 
 def split_lines(text: str) -> list[str]:
@@ -34,6 +46,7 @@ def python_fences(text: str) -> list[Fence]:
     lines = split_lines(text)
     fences = []
     index = 0
+    region = 0  # the first line after the previous fence
     while index < len(lines):
         opened = _OPEN.match(lines[index].rstrip("\r\n"))
         if opened is None:
@@ -49,8 +62,10 @@ def python_fences(text: str) -> list[Fence]:
             break
         if language in _PYTHON_INFO:
             body = [_dedent(line, indent) for line in lines[index + 1 : closing]]
-            fences.append(Fence(index + 2, indent, "".join(body), index + 1, closing))
+            label = _label(lines, region, index)
+            fences.append(Fence(index + 2, indent, "".join(body), index + 1, closing, label))
         index = closing + 1
+        region = index
     return fences
 
 
@@ -64,6 +79,22 @@ def replace_fences(text: str, fences: list[Fence], replacements: dict[int, str])
         new_lines = [fence.indent + line if line.strip() else line for line in split_lines(code)]
         lines[fence.start : fence.end] = new_lines
     return "".join(lines)
+
+
+def _label(lines: list[str], region: int, opening: int) -> str:
+    """The nearest heading between the previous fence and this one, and the paragraph that ends
+    just before this fence."""
+    heading = next((lines[i] for i in range(opening - 1, region - 1, -1) if _HEADING.match(lines[i])), "")
+    paragraph = []
+    for i in range(opening - 1, region - 1, -1):
+        if _HEADING.match(lines[i]):
+            break
+        if not lines[i].strip():
+            if paragraph:
+                break
+            continue
+        paragraph.append(lines[i])
+    return heading + "".join(reversed(paragraph))
 
 
 def _closing(lines: list[str], start: int, fence: str) -> int | None:

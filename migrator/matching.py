@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from migrator._frozen import FrozenDict
+from migrator.analysis.facts import CURRENT, FRESH, PER_USER
 from migrator.analysis.legacy import LegacyIndex
 from migrator.config import RECEIVER_TYPES, Config
+from migrator.exit_codes import UsageError
 from migrator.project import ProjectFacts
 from migrator.rules import Rule
 
@@ -19,7 +21,12 @@ AGENT_CLASSES = "@agent_classes"
 
 
 def expand_symbols(rule: Rule, config: Config, facts: ProjectFacts) -> frozenset[str]:
-    """The concrete symbols a rule matches in this project."""
+    """The concrete symbols a rule matches in this project.
+
+    A legacy name the tree's own definition shows to be fresh per call (a getter that builds a
+    new value, a generator dependency), or that the config declares current, is no deprecated
+    use: no rule matches it.
+    """
     expanded: set[str] = set()
     for symbol in rule.symbols:
         if symbol == AGENT_CLASSES:
@@ -28,7 +35,26 @@ def expand_symbols(rule: Rule, config: Config, facts: ProjectFacts) -> frozenset
             expanded |= set(config.getters.get(symbol[1:], ()))
         else:
             expanded.add(symbol)
-    return frozenset(expanded)
+    return frozenset(name for name in expanded if facts.codebase.sharing(name) not in (FRESH, CURRENT))
+
+
+def check_symbols(rules: Sequence[Rule], config: Config) -> None:
+    """Every symbol a rule names must resolve to something: a legacy name of the config, a
+    getter role (`@registry`), `@agent_classes`, or a method of a role (`registry.get`)."""
+    roles = set(config.getters) | set(RECEIVER_TYPES.values())
+    for rule in rules:
+        for symbol in rule.symbols:
+            if symbol == AGENT_CLASSES or symbol in config.legacy or symbol in RECEIVER_TYPES:
+                continue
+            if symbol.startswith("@") and symbol[1:] in config.getters:
+                continue
+            if "." in symbol and symbol.partition(".")[0] in roles:
+                continue
+            raise UsageError(
+                f"{rule.source}: symbol {symbol!r} of {rule.id} resolves to nothing: expected a name of "
+                f"[tool.migrator.legacy], a getter role (@{', @'.join(sorted(config.getters))}), "
+                f"{AGENT_CLASSES}, or <role>.<method> with a role among {', '.join(sorted(roles))}"
+            )
 
 
 def build_index(
@@ -39,10 +65,14 @@ def build_index(
     wanted = set().union(*by_rule.values()) if by_rule else set()
     methods = {symbol for symbol in wanted if "." in symbol}
     plain = wanted - methods
-    getter_roles = {name: role for role, names in config.getters.items() for name in names}
+    getter_roles = {
+        name: role for role, names in config.getters.items() for name in names if _shared(name, facts)
+    }
+    # A class that is per user by its own definition makes no shared receiver.
+    type_roles = {name: role for name, role in RECEIVER_TYPES.items() if _shared(name, facts)}
     if methods:
         # Method calls count only on known legacy objects, so their makers must be found too.
-        plain |= set(getter_roles) | set(RECEIVER_TYPES)
+        plain |= set(getter_roles) | set(type_roles)
     definitions = [(symbol, config.legacy[symbol]) for symbol in plain if symbol in config.legacy]
     agent_rules = any(AGENT_CLASSES in rule.symbols for rule in rules)
     if agent_rules:
@@ -51,7 +81,11 @@ def build_index(
         definitions,
         config.reexports,
         getter_roles=getter_roles,
-        type_roles=RECEIVER_TYPES,
+        type_roles=type_roles,
         method_symbols=methods,
     )
     return index, FrozenDict(by_rule)
+
+
+def _shared(name: str, facts: ProjectFacts) -> bool:
+    return facts.codebase.sharing(name) not in (FRESH, PER_USER, CURRENT)

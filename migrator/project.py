@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator._frozen import FrozenDict
 from migrator.analysis.agents import (
@@ -13,10 +15,17 @@ from migrator.analysis.agents import (
     REGISTRATION,
     AgentClass,
     FileAgents,
+    module_name_of,
     resolve_agents,
     scan_file,
 )
+from migrator.analysis.facts import CONTEXT_TYPE, CodebaseFacts, build_facts
 from migrator.sourcefile import DecodeError, SourceText
+
+if TYPE_CHECKING:
+    from migrator.analysis.facts_cache import FactsCache, FirstPass
+    from migrator.analysis.facts_scan import FileFacts
+    from migrator.config import Config
 
 # The pytest fixture that gives a test its user context (a conftest.py may define it).
 FIXTURE_NAME = "test_user_context"
@@ -29,6 +38,7 @@ class ProjectFacts:
     conftest_fixture_dirs: frozenset[str] = frozenset()
     agent_classes: Mapping[str, AgentClass] = FrozenDict()
     default_agents: tuple[tuple[str, str], ...] = ()  # (name, class qualname), in registration order
+    codebase: CodebaseFacts = CodebaseFacts()
 
     def agent(self, qualname: str) -> AgentClass | None:
         return self.agent_classes.get(qualname)
@@ -45,8 +55,26 @@ class ProjectFacts:
 
     def fingerprint(self) -> str:
         """A stable digest, so cached results are reused only under the same facts."""
-        text = repr((sorted(self.conftest_fixture_dirs), sorted(self.agent_classes.items()), self.default_agents))
+        text = repr(
+            (
+                sorted(self.conftest_fixture_dirs),
+                sorted(self.agent_classes.items()),
+                self.default_agents,
+                self.codebase.fingerprint(),
+            )
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def first_pass_filter(config: Config | None) -> Callable[[str, bytes], bool]:
+    """`first_pass_reads`, widened to the files the facts pass needs: those that mention a
+    legacy name of the config or the user context type."""
+    needles = (_CONTEXT, *(name.encode() for name in (config.legacy if config is not None else ())))
+
+    def reads(relpath: str, raw: bytes) -> bool:
+        return first_pass_reads(relpath, raw) or any(needle in raw for needle in needles)
+
+    return reads
 
 
 def first_pass_reads(relpath: str, raw: bytes) -> bool:
@@ -60,23 +88,39 @@ def first_pass_reads(relpath: str, raw: bytes) -> bool:
 
 _BASE_AGENT = BASE_AGENT.encode()
 _FIXTURE = FIXTURE_NAME.encode()
+_CONTEXT = CONTEXT_TYPE.encode()
 # The literal part of REGISTRATION: a substring search rules out most files faster than the regex.
 _REGISTER = b".register("
 
 
-def from_sources(sources: Iterable[tuple[str, bytes | str]]) -> ProjectFacts:
-    """The facts of the given (relpath, source) pairs; files that do not decode or parse are skipped."""
+def from_sources(
+    sources: Iterable[tuple[str, bytes | str]],
+    config: Config | None = None,
+    all_paths: Iterable[str] = (),
+    *,
+    use_cache: bool = False,
+) -> ProjectFacts:
+    """The facts of the given (relpath, source) pairs; files that do not decode or parse are skipped.
+
+    With a `config`, the codebase facts (what each legacy name hands out, the context type,
+    context fixtures and helpers) are read too; `all_paths` are every file of the project.
+    With `use_cache`, each file's part is kept under `.migrator/facts/` by content hash
+    and read back instead of parsing the file again.
+    """
     scanned: list[FileAgents] = []
+    file_facts: list[FileFacts] = []
     fixture_dirs: set[str] = set()
+    legacy_names = frozenset(config.legacy) if config is not None else frozenset()
+    cache = _facts_cache(config, legacy_names) if use_cache and config is not None else None
     for relpath, raw in sources:
-        try:
-            text = SourceText.decode(raw).text if isinstance(raw, bytes) else raw
-            tree = ast.parse(text)
-            if _is_conftest(relpath) and _defines_fixture(tree):
-                fixture_dirs.add(relpath.rpartition("/")[0])
-            scanned.append(scan_file(text, relpath, tree))
-        except (DecodeError, SyntaxError, ValueError):
+        part = _first_pass(relpath, raw, legacy_names if config is not None else None, cache)
+        if part is None:
             continue
+        if part.defines_fixture:
+            fixture_dirs.add(relpath.rpartition("/")[0])
+        scanned.append(part.agents)
+        if part.facts is not None:
+            file_facts.append(part.facts)
     defaults = tuple(
         dict.fromkeys((name, qualname) for item in scanned for name, qualname, default in item.registrations if default)
     )
@@ -84,7 +128,77 @@ def from_sources(sources: Iterable[tuple[str, bytes | str]]) -> ProjectFacts:
         conftest_fixture_dirs=frozenset(fixture_dirs),
         agent_classes=FrozenDict(resolve_agents(scanned)),
         default_agents=defaults,
+        codebase=_codebase(file_facts, config, all_paths) if config is not None else CodebaseFacts(),
     )
+
+
+def _first_pass(relpath: str, raw: bytes | str, legacy_names: frozenset[str] | None, cache: FactsCache | None) -> FirstPass | None:
+    """One file's part of the first pass, from the cache when its bytes are unchanged; None
+    for a file that does not decode or parse."""
+    from migrator.analysis.facts_cache import FirstPass
+    from migrator.analysis.facts_scan import bindings_of_text, needs_parse, scan_facts
+
+    key = cache.key(relpath, raw if isinstance(raw, bytes) else raw.encode("utf-8")) if cache is not None else None
+    if cache is not None and key is not None:
+        found = cache.load(key)
+        if found is not None:
+            return found
+    try:
+        text = SourceText.decode(raw).text if isinstance(raw, bytes) else raw
+        if legacy_names is not None and not first_pass_reads(relpath, text.encode("utf-8", "replace")):
+            if not needs_parse(text, legacy_names):
+                # It only mentions legacy names: its import bindings are all the facts need.
+                return FirstPass(FileAgents(), bindings_of_text(text, module_name_of(relpath), relpath, legacy_names), False)
+        tree = ast.parse(text)
+        part = FirstPass(
+            agents=scan_file(text, relpath, tree),
+            facts=scan_facts(text, relpath, legacy_names, tree) if legacy_names is not None else None,
+            defines_fixture=_is_conftest(relpath) and _defines_fixture(tree),
+        )
+    except (DecodeError, SyntaxError, ValueError):
+        return None
+    if cache is not None and key is not None:
+        cache.store(key, part)
+    return part
+
+
+def _facts_cache(config: Config, legacy_names: frozenset[str]) -> FactsCache:
+    from migrator.analysis.facts_cache import FactsCache
+    from migrator.cache import tool_fingerprint
+
+    return FactsCache.open(config.root, legacy_names, tool_fingerprint())
+
+
+def _codebase(files: list[FileFacts], config: Config, all_paths: Iterable[str]) -> CodebaseFacts:
+    return build_facts(
+        files,
+        legacy_modules=config.legacy,
+        context_module=config.imports.get(CONTEXT_TYPE),
+        all_paths=all_paths,
+        declared=config.declared_legacy,
+        current=config.current,
+        runtime_context=_runtime_context(),
+    )
+
+
+def _runtime_context() -> FileFacts | None:
+    """The shipped runtime's context rules, read as source (the CLI side never imports the runtime)."""
+    from migrator.analysis.facts_scan import placeholder_literals, scan_facts
+
+    runtime = Path(__file__).resolve().parent / "runtime"
+    try:
+        context = scan_facts((runtime / "context.py").read_text(encoding="utf-8"), "migrator/runtime/context.py", frozenset())
+        values, prefixes = placeholder_literals(ast.parse((runtime / "ids.py").read_text(encoding="utf-8")))
+    except (OSError, SyntaxError):
+        return None
+    if context.context is None:
+        return None
+    merged = dataclasses.replace(
+        context.context,
+        placeholder_values=context.context.placeholder_values | values,
+        placeholder_prefixes=tuple(sorted({*context.context.placeholder_prefixes, *prefixes})),
+    )
+    return dataclasses.replace(context, context=merged)
 
 
 def _is_conftest(relpath: str) -> bool:

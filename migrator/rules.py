@@ -20,20 +20,26 @@ else:  # pragma: no cover
 
 _FILE_NAME = re.compile(r"^(?P<id>[A-Z]{3}\d{3})-(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)\.toml$")
 # `suppression`: the rule reports suppression comments (MIG000), not uses of a symbol.
-_KINDS = frozenset({"call", "method", "reference", "import", "definition", "suppression"})
-_TOP_KEYS = {"summary", "message", "phases", "match", "fix", "guidance", "docs"}
+_KINDS = frozenset({"call", "method", "reference", "import", "definition", "patch", "suppression"})
+_TOP_KEYS = {"summary", "message", "phases", "match", "fix", "detect", "guidance", "docs"}
+_DETECT_KEYS = {"reporter"}
 _MATCH_KEYS = {"symbols", "kinds"}
 _FIX_KEYS = {"transform", "params", "safety"}
 _SAFETIES = ("safe", "unsafe")
-_DOC_KEYS = {"what", "why", "before", "after"}
+_DOC_KEYS = {"what", "why", "not_reported", "example"}
+# The first line of a fixture case may set the path it pretends to live at; not part of the example.
+_DIRECTIVE = re.compile(r"^#\s*fixture:[^\n]*\n")
 
 
 @dataclasses.dataclass(frozen=True)
 class RuleDocs:
-    """A rule's documentation, in the fixed template."""
+    """A rule's documentation, in the fixed template; before and after are read from the rule's
+    named fixture case (`example`), which the test suite runs."""
 
     what: str
     why: str
+    not_reported: str
+    example: str
     before: str
     after: str
 
@@ -51,6 +57,7 @@ class Rule:
     kinds: frozenset[str]
     transform: str | None
     params: Mapping[str, Any]
+    reporter: str | None
     guidance: str
     docs: RuleDocs
     source: Path
@@ -61,6 +68,15 @@ class Rule:
     def fixable(self) -> bool:
         """A rule is fixable exactly when it names a transform."""
         return self.transform is not None
+
+
+def shipped_examples_dir() -> Path | None:
+    """The fixture cases rules take their examples from (inside the wheel, or the checkout)."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "rule_examples", package.parent / "fixtures" / "rules"):
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 def shipped_rules_dir() -> Path:
@@ -138,6 +154,15 @@ def load_rule(path: Path, known_transforms: frozenset[str]) -> Rule:
         raise UsageError(f"{where}: key 'fix.safety' expects one of {', '.join(_SAFETIES)}, got {fix_safety!r}")
     if "safety" in fix and transform is None:
         raise UsageError(f"{where}: key 'fix.safety' needs a 'fix.transform': a detect-only rule has no fix")
+    detect = data.get("detect", {})
+    if not isinstance(detect, dict):
+        raise UsageError(f"{where}: key 'detect' expects a table")
+    _check_keys(detect, _DETECT_KEYS, where, "detect")
+    reporter = detect.get("reporter")
+    if reporter is not None and (transform is not None or reporter not in known_transforms):
+        raise UsageError(
+            f"{where}: key 'detect.reporter' names an unknown module {reporter!r}, or the rule also names a fix"
+        )
     return Rule(
         id=named["id"],
         name=named["name"],
@@ -148,11 +173,31 @@ def load_rule(path: Path, known_transforms: frozenset[str]) -> Rule:
         kinds=kinds,
         transform=transform,
         params=FrozenDict(dict(params)),
+        reporter=reporter,
         guidance=str(data.get("guidance", "")).strip(),
-        docs=RuleDocs(**{key: str(docs[key]).strip("\n") for key in _DOC_KEYS}),
+        docs=_docs(docs, named["id"], path, where),
         source=path,
         fix_safety=fix_safety,
     )
+
+
+def _docs(docs: Mapping[str, Any], rule_id: str, path: Path, where: str) -> RuleDocs:
+    """The docs table, with before/after read from the named fixture case of the rule."""
+    texts = {key: str(docs[key]).strip("\n") for key in _DOC_KEYS}
+    case = texts["example"]
+    folders = [path.parent / rule_id, *([d / rule_id] if (d := shipped_examples_dir()) else [])]
+    for folder in folders:
+        before, after = folder / f"{case}.before.py", folder / f"{case}.after.py"
+        alone = folder / f"{case}.py"
+        if before.is_file() and after.is_file():
+            return RuleDocs(**texts, before=_example(before), after=_example(after))
+        if alone.is_file():
+            return RuleDocs(**texts, before=_example(alone), after="(detect only: the code is left as it is)")
+    raise UsageError(f"{where}: key 'docs.example' names {case!r}, which is no fixture case of {rule_id} (looked in {folders[-1]})")
+
+
+def _example(path: Path) -> str:
+    return _DIRECTIVE.sub("", path.read_text(encoding="utf-8"), count=1).strip("\n")
 
 
 def _check_keys(table: Mapping[str, Any], known: set[str], where: str, section: str) -> None:

@@ -12,6 +12,7 @@ from migrator.cache import ResultCache
 from migrator.config import Config, load_config
 from migrator.discovery import discover
 from migrator.exit_codes import UsageError
+from migrator.matching import check_symbols
 from migrator.phases import PHASE_IDS, PhaseMap
 from migrator.results import RunResult
 from migrator.rules import Rule, load_rules
@@ -89,8 +90,11 @@ class Session:
         project_files = self.project_files or [source for source, _ in self.files]
         known = Settings.build(self.config, self.rules).needles
         ruled_phases = {phase for rule in self.rules for phase in rule.phases}
-        swept = batch.sweep(self.files, project_files, ruled_phases, known, project.first_pass_reads, progress)
-        facts = project.from_sources(swept.first_pass_sources)
+        reads = project.first_pass_filter(self.config)
+        swept = batch.sweep(self.files, project_files, ruled_phases, known, reads, progress)
+        facts = project.from_sources(
+            swept.first_pass_sources, self.config, (s.relpath for s in project_files), use_cache=use_cache
+        )
         settings = Settings.build(
             self.config, self.rules, fix=fix, want_diff=want_diff, project=facts, unsafe_fixes=unsafe_fixes,
             per_file_ignores=self.selection.per_file_ignores, known_rule_ids=self.selection.known_rule_ids,
@@ -102,4 +106,6 @@ class Session:
 
 def project_rules(config: Config) -> tuple[Rule, ...]:
     """The shipped rules and the project's own, checked against the transforms there are."""
-    return load_rules(config.rule_dirs, TRANSFORMS.keys())
+    rules = load_rules(config.rule_dirs, TRANSFORMS.keys())
+    check_symbols(rules, config)
+    return rules

@@ -46,8 +46,26 @@ def find(
         symbol for symbol, module in wanted.items() if module_name == module or module_name.endswith("." + module)
     }
     finder = _Finder(module_name, is_package, canonical, exports, defining)
+    finder.unbound = set(wanted) - defining - _bound_names(text)
     MetadataWrapper(cst.parse_module(text)).visit(finder)
     return finder.found
+
+
+def _bound_names(text: str) -> set[str]:
+    """Every name the module binds anywhere (assignments, definitions, parameters, imports)."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).partition(".")[0] for alias in node.names}
+    return names
 
 
 class _Finder(cst.CSTVisitor):
@@ -67,6 +85,7 @@ class _Finder(cst.CSTVisitor):
         self.exports = exports
         self.defining = defining
         self.stars: list[str] = []
+        self.unbound: set[str] = set()
         self.found: set[tuple[str, int, int]] = set()
 
     def _add(self, rule: str, node: cst.CSTNode) -> None:
@@ -139,7 +158,8 @@ class _Finder(cst.CSTVisitor):
         if isinstance(node, cst.Name):
             scope = self.get_metadata(ScopeProvider, node, None)
             if scope is not None and not scope[node.value]:
-                return any(node.value in self.exports.get(module, ()) for module in self.stars)
+                # A deprecated name nothing binds anywhere in the module: a bare call, a NameError today.
+                return node.value in self.unbound or any(node.value in self.exports.get(module, ()) for module in self.stars)
         return False
 
     def _defining_module(self) -> str:

@@ -38,7 +38,7 @@ def run_text(
     if rules:
         loaded = tuple(rule for rule in loaded if rule.id in rules)
     raw = source.encode("utf-8") if isinstance(source, str) else source
-    facts = dataclasses.replace(project.from_sources([(relpath, raw)]), conftest_fixture_dirs=fixture_dirs)
+    facts = dataclasses.replace(project.from_sources([(relpath, raw)], config), conftest_fixture_dirs=fixture_dirs)
     settings = Settings.build(
         config, loaded, fix=fix, project=facts, unsafe_fixes=unsafe_fixes, known_rule_ids=known
     )

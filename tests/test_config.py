@@ -131,3 +131,18 @@ def test_joined_phase_patterns_match_exactly_what_pathspec_matches(patterns, pat
     matches = phases._matcher(patterns)
     for path in paths:
         assert matches(path) == spec.match_file(path), (patterns, path)
+
+
+def test_current_and_declared_legacy_names_are_read() -> None:
+    config = parse_config(
+        {"current": ["get_db_session"], "legacy": {"get_thing": "app.things"}}, root=Path("/p"), source=None
+    )
+    assert config.current == ("get_db_session",)
+    assert config.declared_legacy == {"get_thing"}
+    assert config.legacy["get_thing"] == "app.things"
+
+
+@pytest.mark.parametrize(("key", "value"), [("scan-old-fences", "yes"), ("current", "get_db_session")])
+def test_fact_override_keys_reject_wrong_types(key: str, value: object) -> None:
+    with pytest.raises(UsageError, match=key):
+        parse_config({key: value}, root=Path("/p"), source=None)

@@ -31,9 +31,11 @@ replacement = "create_agent_instance_factory"
 [docs]
 what = "Calls of the getter."
 why = "It is shared."
-before = "get_agent_instance_factory()"
-after = "create_agent_instance_factory(user_context)"
+not_reported = "Nothing more than the shipped MIG001 leaves out."
+example = "getter_call"
 """
+# The example case lives beside the rule, inside the project: it shows the new way, so it is no finding.
+EXAMPLE_CASE = "def handle(user_context):\n    return create_agent_instance_factory(user_context)\n"
 
 
 def test_fix_safety_is_safe_or_unsafe():
@@ -44,6 +46,7 @@ def test_fix_safety_is_safe_or_unsafe():
 
 def test_rule_file_fix_safety_is_validated(tmp_path):
     path = tmp_path / "MIG101-unsafe-getter.toml"
+    write(tmp_path, {"MIG101/getter_call.py": EXAMPLE_CASE})
     path.write_text(UNSAFE_RULE)
     assert load_rule(path, frozenset(TRANSFORMS)).fix_safety == "unsafe"
     path.write_text(UNSAFE_RULE.replace('safety = "unsafe"', 'safety = "maybe"'))
@@ -88,6 +91,7 @@ def unsafe_project(project: Path) -> Path:
     write(project, {
         "pyproject.toml": '[tool.migrator]\nrules = ["house-rules/"]\nignore = ["MIG001"]\n',
         "house-rules/MIG101-unsafe-getter.toml": UNSAFE_RULE,
+        "house-rules/MIG101/getter_call.py": EXAMPLE_CASE,
     })
     return project
 
@@ -127,6 +131,7 @@ def test_safe_fixes_are_written_and_unsafe_ones_kept_in_the_same_file(cli, proje
     write(project, {
         "pyproject.toml": '[tool.migrator]\nrules = ["house-rules/"]\nignore = ["MIG007"]\n',
         "house-rules/MIG107-unsafe-session.toml": UNSAFE_SESSION_RULE,
+        "house-rules/MIG107/getter_call.py": EXAMPLE_CASE,
         "app/routes.py": f"""
             from netra_backend.app.core.database import get_global_db_session
             from netra_backend.app.services.user_execution_context import UserExecutionContext

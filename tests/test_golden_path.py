@@ -106,7 +106,11 @@ def story(tmp_path_factory) -> Story:
     tests_before = run_sample_tests(root, work / "before.xml")
     load_test_before = sample_python(root, LOAD_TEST)
     scan = migrator(root, "scan", "--format", "json").json()
-    applies = {phase: migrator(root, "apply", "--phase", phase, "--allow-dirty", "--format", "json") for phase in PHASES}
+    # The sample takes every fix, unsafe ones too: its invented test and example identities are reviewed.
+    applies = {
+        phase: migrator(root, "apply", "--phase", phase, "--allow-dirty", "--unsafe-fixes", "--format", "json")
+        for phase in PHASES
+    }
     tests_after = run_sample_tests(root, work / "after.xml")
     programs_after = {program: sample_python(root, program) for program in PROGRAMS}
     check = migrator(root, "check", "--format", "json")

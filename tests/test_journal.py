@@ -23,7 +23,7 @@ def test_interrupted_apply_rolls_back(cli, project, monkeypatch):
 
     monkeypatch.setattr(writing, "atomic_write", fail_second)
     with pytest.raises(RuntimeError, match="dies here"):
-        cli("apply", "--phase", "all", cwd=project)
+        cli("apply", "--phase", "all", "--unsafe-fixes", cwd=project)
     monkeypatch.setattr(writing, "atomic_write", real)
     assert snapshot(project) != before
     run = Journal(project).load(None)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 from migrator.exit_codes import ExitCode
 from migrator.markdown import python_fences
 from migrator.results import Status
-from tests.helpers import run_text
+from tests.helpers import make_config, run_text
 
 DOC = textwrap.dedent(
     """\
     # Using the factory
 
-    Old way (do not copy):
+    Getting a factory:
 
     ```python
     factory = get_agent_instance_factory()
@@ -62,7 +63,7 @@ def test_rewrite_changes_only_the_fences():
 
 def test_fence_that_does_not_parse_is_reported_and_left_alone():
     doc = "Intro\n\n```python\n>>> get_agent_instance_factory()\n```\n\n```python\nfactory = get_agent_instance_factory()\n```\n"
-    result = run_text(doc, relpath="README.md")
+    result = run_text(doc, relpath="README.md", unsafe_fixes=True)
     assert result.problems and "line 3 does not parse" in result.problems[0]
     after = result.rewritten.decode()
     assert ">>> get_agent_instance_factory()" in after
@@ -81,3 +82,59 @@ def test_check_fails_on_a_broken_fence_that_mentions_a_deprecated_name(cli, tmp_
     result = cli("check", "--format", "json", cwd=tmp_path)
     assert result.code == ExitCode.FINDINGS
     assert result.json()["errors"][0]["path"] == "docs/x.md"
+
+
+GUIDE = textwrap.dedent(
+    """\
+    # Migration guide
+
+    ## BEFORE
+
+    ```python
+    factory = get_agent_instance_factory()
+    ```
+
+    ❌ Never keep one factory:
+
+    ```python
+    FACTORY = get_agent_instance_factory()
+    ```
+
+    ```python
+    # OLD: shared by everyone
+    factory = get_agent_instance_factory()
+    ```
+
+    ## What's Breaking
+
+    ```python
+    get_agent_instance_factory()
+    ```
+
+    ## Running a job
+
+    ```python
+    async def job(user_context):
+        return get_agent_instance_factory()
+    ```
+    """
+)
+
+
+def test_fences_labelled_as_the_old_pattern_are_neither_reported_nor_rewritten():
+    result = run_text(GUIDE, relpath="docs/guide.md")
+    assert [(f.rule, f.line) for f in result.findings] == [("MIG001", 30)]
+    rewritten = result.rewritten.decode("utf-8")
+    assert rewritten.count("get_agent_instance_factory()") == 4
+    assert "create_agent_instance_factory(user_context)" in rewritten
+
+
+def test_old_fences_are_scanned_when_the_config_asks():
+    config = dataclasses.replace(make_config(), scan_old_fences=True)
+    result = run_text(GUIDE, relpath="docs/guide.md", config=config)
+    assert sorted(f.line for f in result.findings if f.rule == "MIG001") == [6, 12, 17, 23, 30]
+
+
+def test_old_fence_labels_come_from_the_heading_and_the_paragraph_before():
+    fences = python_fences(GUIDE)
+    assert [fence.shows_old_pattern for fence in fences] == [True, True, True, True, False]

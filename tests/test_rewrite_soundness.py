@@ -61,7 +61,8 @@ def test_apply_all_adds_no_name_problem_and_reaches_the_fixed_point(make, tmp_pa
     root.mkdir()
     make(root)
     before = snapshot(root)
-    first = cli("apply", "--phase", "all", "--format", "json", cwd=root)
+    # Every fix, unsafe ones too: each one written must pass the same check.
+    first = cli("apply", "--phase", "all", "--unsafe-fixes", "--format", "json", cwd=root)
     assert first.code in (0, 1), first.err
     after = snapshot(root)
     changed = [path for path in before if after[path] != before[path]]
@@ -71,7 +72,7 @@ def test_apply_all_adds_no_name_problem_and_reaches_the_fixed_point(make, tmp_pa
     }
     assert {path: found for path, found in problems.items() if found} == {}
 
-    second = cli("apply", "--phase", "all", "--format", "json", cwd=root)
+    second = cli("apply", "--phase", "all", "--unsafe-fixes", "--format", "json", cwd=root)
     assert second.code in (0, 1), second.err
     assert second.json()["changed_files"] == []
     assert snapshot(root) == after
@@ -90,6 +91,6 @@ def _fixture_files() -> list:
 @pytest.mark.parametrize("path", _fixture_files())
 def test_every_fixture_rewrite_adds_no_name_problem(path: Path) -> None:
     source = path.read_bytes()
-    result = run_text(source, **_options(source.decode("utf-8", "replace")))
+    result = run_text(source, **{**_options(source.decode("utf-8", "replace")), "unsafe_fixes": True})
     if result.rewritten is not None:
         assert worse(source, result.rewritten, path.name) == []

@@ -140,7 +140,7 @@ def test_signatures_follow_relative_reexports_of_the_shipped_runtime(tmp_path: P
     assert {"user_id", "thread_id"} <= found.required
 
 
-def test_apply_refuses_a_context_without_the_run_id_the_tree_requires(tmp_path: Path, cli) -> None:
+def test_a_context_built_for_the_tree_passes_every_argument_its_definition_requires(tmp_path: Path, cli) -> None:
     _project_with_context(tmp_path)
     write(
         tmp_path,
@@ -157,14 +157,16 @@ def test_apply_refuses_a_context_without_the_run_id_the_tree_requires(tmp_path: 
         },
     )
     before = snapshot(tmp_path)
-    result = cli("apply", "--phase", "2A", "--format", "json", cwd=tmp_path)
-    report = result.json()
-    assert snapshot(tmp_path)["netra_backend/app/routes.py"] == before["netra_backend/app/routes.py"]
-    call = next(f for f in report["findings"] if f["rule"] == "MIG001")
-    refused = [e["message"] for e in report["errors"] if e["path"] == "netra_backend/app/routes.py"]
-    # Either the plan already knew it cannot build the context, or the check refused the write.
-    assert (not call["fixable"] and "run_id" in (call["reason"] or "")) or any("'run_id'" in m for m in refused)
-    assert result.code != 0
+    safe_only = cli("apply", "--phase", "2A", "--format", "json", cwd=tmp_path)
+    assert safe_only.code == 1 and safe_only.json()["changed_files"] == []
+    assert snapshot(tmp_path) == before
+    result = cli("apply", "--phase", "2A", "--unsafe-fixes", "--format", "json", cwd=tmp_path)
+    assert result.json()["errors"] == [] and result.json()["changed_files"] == ["netra_backend/app/routes.py"]
+    tree = ast.parse((tmp_path / "netra_backend/app/routes.py").read_text())
+    built = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "from_request_supervisor")
+    signature = SignatureIndex(tmp_path).lookup(f"{CONTEXT_MODULE}.UserExecutionContext.from_request_supervisor")
+    assert signature is not None and signature.problems(built) == []
+    assert {k.arg for k in built.keywords} >= {"user_id", "thread_id", "run_id"}
 
 
 # -- where new imports go, and when they are not added -------------------------------------
@@ -262,3 +264,28 @@ def test_an_import_freed_by_a_fix_is_removed_in_the_same_run() -> None:
     assert again.rewritten is None
     assert [f for f in again.findings if f.fixable] == []
     assert "get_agent_instance_factory" not in first.rewritten.decode()
+
+
+def test_a_fix_that_would_orphan_a_guarded_import_is_refused_whole() -> None:
+    source = textwrap.dedent(
+        """\
+        try:
+            from netra_backend.app.agents.supervisor import get_agent_instance_factory
+            HAVE_FACTORY = True
+        except ImportError:
+            HAVE_FACTORY = False
+
+
+        async def handle(user_context, name):
+            factory = get_agent_instance_factory()
+            return await factory.create_agent_instance(name, user_context)
+        """
+    )
+    result = run_text(source)
+    assert result.rewritten is None
+    assert result.message == (
+        "rewrite refused, file left unchanged: "
+        "new unused import 'netra_backend.app.agents.supervisor.get_agent_instance_factory'"
+    )
+    guarded = next(f for f in result.findings if f.rule == "MIG002")
+    assert not guarded.fixable and "try/except ImportError" in guarded.reason

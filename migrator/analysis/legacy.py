@@ -89,6 +89,13 @@ class LegacyIndex:
                 found |= symbols
         return frozenset(found)
 
+    def qualname_of(self, symbol: str) -> str | None:
+        """The canonical qualified name of a deprecated symbol, from its defining module."""
+        for module, symbols in sorted(self.defining_modules.items()):
+            if symbol in symbols:
+                return f"{module}.{symbol}"
+        return None
+
     def defining_module_of(self, module_name: str, symbol: str) -> str | None:
         for module, symbols in self.defining_modules.items():
             if symbol in symbols and (module_name == module or module_name.endswith("." + module)):

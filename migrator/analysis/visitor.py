@@ -19,6 +19,8 @@ from migrator.analysis.receivers import Receivers
 from migrator.analysis.references import (
     definition_references,
     import_references,
+    patch_references,
+    patch_target,
     use_references,
 )
 from migrator.analysis.scopes import Binding, Scope, resolve_expression
@@ -43,6 +45,8 @@ class _Candidate:
 class _Analyzer:
     def __init__(self, text: str, module_name: str, is_package: bool, index: LegacyIndex) -> None:
         self.lines = _LINE_BREAK.split(text)
+        self.tree: ast.Module | None = None
+        self.bound_everywhere: frozenset[str] | None = None  # computed on first need
         self.module_name = module_name
         self.is_package = is_package
         self.index = index
@@ -59,6 +63,7 @@ class _Analyzer:
         self.method_calls: list[_Candidate] = []
         self.assignments: list[_Candidate] = []
         self.call_parents: dict[int, ast.AST] = {}
+        self.patches: list[_Candidate] = []
         # A top-level function or class whose text names none of these cannot hold a finding.
         self.mention_lines = _mention_lines(text, self.interesting, self.methods)
 
@@ -132,6 +137,8 @@ class _Analyzer:
             self.call_parents[id(node)] = parent
             if isinstance(node.func, ast.Attribute) and node.func.attr in self.methods:
                 self.method_calls.append(_Candidate(node, scope, self.path, self.stmt, parent))
+            if patch_target(node, self.index.symbols) is not None:
+                self.patches.append(_Candidate(node, scope, self.path, self.stmt, parent))
         elif isinstance(node, ast.Lambda):
             self.visit_arguments_outside(node.args, scope)
             inner = Scope("lambda", node, scope)
@@ -253,12 +260,14 @@ def analyze_module(
     """
     tree = ast.parse(text)
     analyzer = _Analyzer(text, module_name, is_package, index)
+    analyzer.tree = tree
     module_scope = analyzer.run(tree, implicit=sorted(index.defining_modules) if snippet else ())
     positions = Columns(analyzer.lines)
     references = [
         *import_references(analyzer, positions),
         *definition_references(analyzer, positions),
         *use_references(analyzer, positions),
+        *patch_references(analyzer, positions),
     ]
     receivers = Receivers.find(analyzer.assignments, analyzer.method_calls, analyzer.index, positions)
     references.extend(receivers.references)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,34 +18,42 @@ if TYPE_CHECKING:
 # Uses are planned first; clean-ups (imports, getter assignments) see what the uses became.
 STAGES = ("use", "cleanup")
 
-NAMES = (
-    "replace_factory_getter",
-    "replace_legacy_import",
-    "replace_registry_construction",
-    "replace_instance_registration",
-    "replace_registry_lookup",
-    "replace_shared_bridge",
-    "replace_db_session_getter",
-    "replace_agent_instantiation",
-)
+# Modules of this package that are helpers or data, not transforms rules can name.
+_NOT_TRANSFORMS = frozenset({"base", "edits"})
+
+
+def _names() -> tuple[str, ...]:
+    """The transform modules in this package: every public module but the helpers; rule files
+    name them, and loading the rules checks that each name is one of these."""
+    folder = Path(__file__).resolve().parent
+    return tuple(
+        sorted(
+            path.stem
+            for path in folder.glob("*.py")
+            if not path.stem.startswith("_") and path.stem not in _NOT_TRANSFORMS
+        )
+    )
 
 
 class _Transforms(Mapping[str, "Transform"]):
     """Transform name to module, each module imported on first look-up."""
 
+    def __init__(self) -> None:
+        self._names = _names()
+
     def __getitem__(self, name: str) -> Transform:
-        if name not in NAMES:
+        if name not in self._names:
             raise KeyError(name)
         return importlib.import_module(f"{__name__}.{name}")  # type: ignore[return-value]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(NAMES)
+        return iter(self._names)
 
     def __len__(self) -> int:
-        return len(NAMES)
+        return len(self._names)
 
     def __contains__(self, name: object) -> bool:
-        return name in NAMES
+        return name in self._names
 
 
 TRANSFORMS: Mapping[str, Transform] = _Transforms()

@@ -70,6 +70,14 @@ def construction_of(ref: Reference, ctx: PlanContext) -> ast.Call | None:
 
 
 def _plan(construction: ast.Call, ctx: PlanContext) -> StartupPlan:
+    if ctx.phase == "2B":
+        return StartupPlan(
+            problem=(
+                "in test code: the rewrite would register on and freeze the process-wide class registry "
+                "(get_agent_class_registry()) for every later test; build a fresh AgentClassRegistry() in "
+                "the test, register the classes it needs on it, and pass it in"
+            )
+        )
     ref = next(r for r in ctx.model.references if r.node is construction)
     statement = ref.stmt
     if not (

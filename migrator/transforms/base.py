@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from migrator.analysis.facts import CodebaseFacts
 from migrator.analysis.model import ModuleModel, Reference, StmtSlot
 from migrator.analysis.scopes import Scope
 from migrator.config import Config
@@ -66,6 +67,11 @@ class PlanContext:
             if found:
                 return found.group(1)
         return "    "
+
+    @property
+    def codebase(self) -> CodebaseFacts:
+        """What the codebase's own definitions say (documented defaults when there are none)."""
+        return self.project.codebase if self.project is not None else CodebaseFacts()
 
     def plan_of(self, ref: Reference) -> Plan | None:
         return self.state.plans.get(id(ref))

@@ -120,3 +120,8 @@ class Manual:
 
 
 Plan = Fix | Manual
+
+
+# What a transform's plan of None is recorded as: the use is no finding (its name is not
+# deprecated there). A use with no plan at all is one whose rule did not run (not selected).
+NOT_A_FINDING = Manual("not a finding")

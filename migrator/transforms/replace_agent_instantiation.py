@@ -24,6 +24,8 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan | 
         return None  # an instance registration: MIG004's finding
     call = ref.node
     assert isinstance(call, ast.Call)
+    if _sanctioned(ref, call, ctx):
+        return None
     class_name = ref.symbol
     agent = ctx.project.agent(ref.qualname) if ctx.project else None
     if agent is None or agent.name is None:
@@ -44,5 +46,33 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan | 
             ReplaceExpression(ref.anchor, awaited_call(ref, code)),
             *import_edits(ctx, ["create_agent_instance_factory"]),
             *choice.edits,
-        )
+        ),
+        choice.safety,
     )
+
+
+_CONTEXT_KEYWORDS = frozenset({"user_context", "context", "ctx", "execution_context"})
+_TEST_PARTS = frozenset({"tests", "test", "test_framework", "conftest"})
+
+
+def _sanctioned(ref: Reference, call: ast.Call, ctx: PlanContext) -> bool:
+    """Constructions that are no finding: a class defined in test code (a test double), a call
+    that passes a context already, creation inside the factory itself, and in test code the unit
+    under test built with mocks."""
+    module = ref.qualname.rpartition(".")[0]
+    if _is_test_module(module):
+        return True
+    if any(k.arg in _CONTEXT_KEYWORDS for k in call.keywords):
+        return True
+    if any(isinstance(a, ast.Name) and a.id in (*_CONTEXT_KEYWORDS, *ctx.config.context_names) for a in call.args):
+        return True
+    if ctx.model.module_name == ctx.config.imports.get("create_agent_instance_factory"):
+        return True
+    if _is_test_module(ctx.model.module_name) or ctx.phase == "2B":
+        return any("mock" in ast.unparse(arg).lower() for arg in (*call.args, *(k.value for k in call.keywords)))
+    return False
+
+
+def _is_test_module(module: str) -> bool:
+    parts = module.split(".")
+    return any(p in _TEST_PARTS or p.startswith("test_") or p.endswith("_test") for p in parts)

@@ -38,4 +38,15 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:
             "no user context in scope: the request-scoped session lives on the request's UserExecutionContext; "
             "take a user_context parameter and use user_context.db_session"
         )
-    return Fix((ReplaceExpression(ref.anchor, f"{context}.db_session"),))
+    context_type = ctx.codebase.context
+    if context_type.source == "runtime":
+        # The shipped runtime opens and closes a session per request scope.
+        return Fix((ReplaceExpression(ref.anchor, f"{context}.db_session"),))
+    fields = {name for constructor in context_type.constructors.values() for name in constructor.accepted}
+    if "db_session" not in fields:
+        return Manual(
+            "this codebase's UserExecutionContext has no db_session; open a session per request "
+            "(a dependency such as a generator getter) and pass it in"
+        )
+    # The codebase's own context has a db_session field, but nothing says every request sets it.
+    return Fix((ReplaceExpression(ref.anchor, f"{context}.db_session"),), safety="unsafe")

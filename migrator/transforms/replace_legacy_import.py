@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from typing import Any
 
 from migrator.analysis.model import Reference
 from migrator.transforms._import_uses import guarded_imports, named_in_strings
 from migrator.transforms.base import PlanContext
-from migrator.transforms.edits import Fix, Manual, Plan, RemoveImport, ReplaceCall
+from migrator.transforms.edits import NOT_A_FINDING, Fix, Manual, Plan, RemoveImport, ReplaceCall
 
 STAGE = "cleanup"
 
 
-def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:
-    """Plan the removal (or in-place renaming) of one import of a deprecated name."""
+def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan | None:
+    """Plan the removal (or in-place renaming) of one import of a deprecated name.
+
+    None (not a finding) when some use of the name in the module is not deprecated: a type
+    annotation (also in a string), an isinstance check, a per-request instance, a fallback.
+    """
     binding = ref.binding
     assert binding is not None and binding.alias is not None
     local = binding.name
@@ -23,10 +28,11 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:
             f"{ctx.model.module_name or 'this module'} re-exports {ref.symbol}; other modules may import it "
             f"from here, so remove it once nothing imports {ref.symbol} from this package"
         )
-    kept = _kept_whole(ref, ctx, local)
-    if kept:
-        return Manual(kept)
     uses = ctx.model.references_to(binding)
+    if any(ctx.plan_of(use) is NOT_A_FINDING for use in uses) or _used_beyond(ref, ctx, local, uses):
+        return None
+    if any(other is not binding and other.kind not in ("from", "import") for other in ref.scope.bindings.get(local, ())):
+        return None  # also bound otherwise (an `except ImportError:` fallback): its uses are not only deprecated
     pending = [use for use in uses if not isinstance(ctx.plan_of(use), Fix)]
     if pending:
         lines = ", ".join(str(use.span.start.line) for use in pending[:5])
@@ -40,17 +46,22 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:
     # Two imports of the getter would both become imports of its replacement: rename one.
     if rename in renamed:
         rename = None
-    elif rename is not None:
+    # Renamed in place, an import keeps its place: inside a try/except ImportError too.
+    kept = _kept_whole(ref, ctx, local, renamed=rename is not None)
+    if kept:
+        return Manual(kept)
+    if rename is not None:
         renamed.add(rename)
     return Fix((RemoveImport(ref.anchor, binding.alias.name, rename),))
 
 
-def _kept_whole(ref: Reference, ctx: PlanContext, local: str) -> str | None:
-    """Why the import must stay even when no code uses the name: a use in a string, or a fallback."""
+def _kept_whole(ref: Reference, ctx: PlanContext, local: str, *, renamed: bool) -> str | None:
+    """Why the import must stay even when no code uses the name: a use in a string, or it is
+    the `try:` half of a `try/except ImportError` (unless it is renamed in place)."""
     cache = ctx.state.cache.setdefault("import_uses", {})
     if "guarded" not in cache:
         cache["guarded"] = guarded_imports(ctx.model.tree)
-    if ref.stmt is not None and id(ref.stmt) in cache["guarded"]:
+    if not renamed and ref.stmt is not None and id(ref.stmt) in cache["guarded"]:
         return (
             f"the import of {local} is the try half of a try/except ImportError whose except sets a fallback; "
             "migrate or remove both halves together"
@@ -85,3 +96,25 @@ def _is_reexport(ref: Reference, ctx: PlanContext, local: str) -> bool:
     model = ctx.model
     is_package = ctx.relpath.endswith("__init__.py")
     return local in model.exported or is_package or model.module_name in ctx.config.reexports
+
+
+# What a string annotation is made of; a sentence that happens to parse has calls or comparisons.
+_TYPE_NODES = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.BinOp, ast.BitOr, ast.Tuple, ast.List, ast.Constant, ast.Load)
+
+
+def _used_beyond(ref: Reference, ctx: PlanContext, local: str, uses: list[Reference]) -> bool:
+    """Whether the name is used where the analysis sees no reference: a string annotation,
+    `cast("X", ...)` or any other string that is an expression naming it."""
+    text = ctx.model.text
+    if text.count(local) <= len(uses) + sum(1 for line in ctx.model.lines if "import" in line and local in line):
+        return False  # every occurrence is the import or a use the analysis saw
+    for node in ast.walk(ctx.model.tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and local in node.value:
+            try:
+                parsed = ast.parse(node.value.strip(), mode="eval")
+            except SyntaxError:
+                continue
+            nodes = list(ast.walk(parsed))
+            if all(isinstance(n, _TYPE_NODES) for n in nodes) and any(isinstance(n, ast.Name) and n.id == local for n in nodes):
+                return True
+    return False

@@ -25,7 +25,10 @@ def stage(ref: Reference) -> str:
     return "use" if ref.kind == "method" else "cleanup"
 
 
-def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:
+def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan | None:
+    """Plan a look-up without a context on a shared registry (None for one that passes a context)."""
+    if ref.kind == "method" and _passes_context(ref.node):
+        return None
     if ref.kind == "definition":
         return Manual(f"this module defines the legacy {ref.symbol}(); delete it once nothing calls it")
     if ref.kind == "reference":
@@ -49,5 +52,12 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan:
             ReplaceExpression(ref.anchor, awaited_call(ref, code)),
             *import_edits(ctx, ["create_agent_instance_factory"]),
             *choice.edits,
-        )
+        ),
+        choice.safety,
     )
+
+
+def _passes_context(call: ast.AST) -> bool:
+    """`registry.get("triage", user_context)`: the look-up builds an agent for that context."""
+    assert isinstance(call, ast.Call)
+    return len(call.args) >= 2 or any(k.arg in ("context", "user_context") for k in call.keywords)
