@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 from .adapter import RegistryAdapter
+from .auth import Principal, Verifier
 from .agent import BaseAgent
 from .bridge import WebSocketBridge
 from .config import Runtime, ScopeTracker
@@ -24,6 +25,7 @@ from .errors import (
     AgentRuntimeError,
     DeprecatedFactoryAccessError,
     DuplicateAgentError,
+    EventPublishError,
     ExpiredTokenError,
     InvalidContextError,
     NoActiveScopeError,
@@ -32,6 +34,7 @@ from .errors import (
     RouterMismatchError,
     SessionClosedError,
     SessionConcurrencyError,
+    SettingsError,
     TokenError,
     UnknownAgentError,
     UserContextMismatchError,
@@ -40,18 +43,19 @@ from .events import AgentEvent
 from .factory import AgentInstanceFactory
 from .holder import (
     ARCHITECTURE_VARIABLE,
-    PROCESS_RUNTIME,
-    RuntimeHolder,
     SingletonArchitectureWarning,
     configure_agent_instance_factory,
+    configured_runtime,
     create_agent_instance_factory,
     get_agent_instance_factory,
     shutdown_agent_instance_factory,
+    using_runtime,
 )
 from .ids import generate_request_id, generate_run_id
 from .registry import AgentClassRegistry, get_agent_class_registry
 from .routing import EventRouter, InProcessEventRouter, Registration
 from .scope import UserExecutionScope
+from .settings import RuntimeSettings
 from .tokens import TokenSigner
 
 # Names whose modules import third-party packages, loaded on first access.
@@ -62,6 +66,7 @@ _LAZY = {
     "dispose_session_factory": "db",
     "get_connection_pool_status": "db",
     "create_app": "asgi",
+    "JWTVerifier": "jwt_auth",
 }
 
 
@@ -74,7 +79,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ARCHITECTURE_VARIABLE",
-    "PROCESS_RUNTIME",
     "AgentClassRegistry",
     "AgentEvent",
     "AgentInstanceFactory",
@@ -86,7 +90,11 @@ __all__ = [
     "EventRouter",
     "ExpiredTokenError",
     "InProcessEventRouter",
+    "JWTVerifier",
     "InvalidContextError",
+    "Principal",
+    "EventPublishError",
+    "SettingsError",
     "NoActiveScopeError",
     "NotAnAgentClassError",
     "Registration",
@@ -94,13 +102,14 @@ __all__ = [
     "RegistryFrozenError",
     "RouterMismatchError",
     "Runtime",
-    "RuntimeHolder",
+    "RuntimeSettings",
     "ScopeTracker",
     "SessionClosedError",
     "SessionConcurrencyError",
     "SingletonArchitectureWarning",
     "TokenError",
     "TokenSigner",
+    "Verifier",
     "UnknownAgentError",
     "UserContextMismatchError",
     "UserExecutionContext",
@@ -116,5 +125,6 @@ __all__ = [
     "get_agent_instance_factory",
     "require_user_context",
     "shutdown_agent_instance_factory",
-
+    "configured_runtime",
+    "using_runtime",
 ]
