@@ -106,6 +106,10 @@ class InProcessEventRouter:
         """Count the users with at least one registered connection."""
         return len(self._sinks)
 
+    def connections_per_user(self) -> list[int]:
+        """Return, for each connected user, how many connections it has."""
+        return [len(sinks) for sinks in self._sinks.values()]
+
     def finish_run(self, user_id: str, thread_id: str, run_id: str, last_sequence: int) -> None:
         """Nothing to record: in-process delivery cannot lose events."""
 

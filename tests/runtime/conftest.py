@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -13,7 +14,6 @@ import pytest
 
 from migrator.runtime import (
     ARCHITECTURE_VARIABLE,
-    PROCESS_RUNTIME,
     AgentClassRegistry,
     AgentInstanceFactory,
     Runtime,
@@ -23,14 +23,20 @@ from runtime_support import StatefulAgent
 
 
 @pytest.fixture(autouse=True)
-def isolated_process_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Run each test with no process runtime installed and the rollback switch off."""
+def isolated_context(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run each test with no configured runtime, a fresh class registry, the rollback
+    switch off and no MIGRATOR_RUNTIME_* limits from the environment."""
+    from migrator.runtime import holder, registry
+
     monkeypatch.delenv(ARCHITECTURE_VARIABLE, raising=False)
-    saved = PROCESS_RUNTIME.clear()
+    for name in list(os.environ):
+        if name.startswith("MIGRATOR_RUNTIME_"):
+            monkeypatch.delenv(name)
+    tokens = [(holder._installed, holder._installed.set(None)),
+              (registry._context_registry, registry._context_registry.set(None))]
     yield
-    PROCESS_RUNTIME.clear()
-    if saved is not None:
-        PROCESS_RUNTIME.install(saved)
+    for variable, token in reversed(tokens):
+        variable.reset(token)
 
 
 @pytest.fixture

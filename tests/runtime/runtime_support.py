@@ -43,6 +43,15 @@ async def bounded(awaitable: Awaitable[T], timeout: float = WAIT) -> T:
 
 
 SECRET = b"test-secret-0123456789abcdef"
+# The serve command verifies HS256 JWTs, whose keys must be at least 32 bytes.
+JWT_SECRET = "jwt-test-secret-0123456789abcdef-0123"
+
+
+def jwt_for(user_id: str, ttl_seconds: float = 300.0) -> str:
+    """A token the serve command started with --secret JWT_SECRET accepts."""
+    from migrator.runtime.jwt_auth import JWTVerifier
+
+    return JWTVerifier(JWT_SECRET).issue(user_id, ttl_seconds)
 
 
 async def receive_events(websocket: object, count: int, timeout: float = WAIT) -> list[dict]:
@@ -69,3 +78,14 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = WAIT) -> No
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(poll(), timeout)
+
+
+async def connect_events(ws_url: str, token: str, **options: object) -> object:
+    """Open the event stream of ``ws_url`` authenticated by ``token`` (as a subprotocol)."""
+    from websockets.asyncio.client import connect
+
+    from migrator.runtime.auth import client_subprotocols
+
+    options.setdefault("open_timeout", WAIT)
+    return await bounded(connect(f"{ws_url}/ws", subprotocols=client_subprotocols(token),
+                                 **options))
