@@ -48,8 +48,12 @@ class RedisEventRouter:
     """
 
     def __init__(self, url: str, *, channel_prefix: str = DEFAULT_CHANNEL_PREFIX,
-                 settings: RuntimeSettings | None = None, start_timeout: float = 10.0) -> None:
+                 settings: RuntimeSettings | None = None, start_timeout: float = 10.0,
+                 reconnect_pause: float = RETRY_PAUSE, client_name: str = "migrator-events",
+                 ) -> None:
         self.url = url
+        self.client_name = client_name
+        self._reconnect_pause = reconnect_pause
         self.channel_prefix = channel_prefix
         self.settings = settings or RuntimeSettings()
         self.local = InProcessEventRouter()
@@ -170,7 +174,8 @@ class RedisEventRouter:
         pool = redis.BlockingConnectionPool.from_url(
             self.url, max_connections=self.settings.redis_max_connections,
             timeout=self.settings.redis_pool_timeout, retry=Retry(NoBackoff(), 0),
-            socket_connect_timeout=self.settings.redis_pool_timeout)
+            socket_connect_timeout=self.settings.redis_pool_timeout,
+            client_name=self.client_name)
         client = redis.Redis.from_pool(pool)
         try:
             pubsub = await asyncio.wait_for(self._subscribe(client), self._start_timeout)
@@ -218,7 +223,7 @@ class RedisEventRouter:
     async def _resubscribe(self) -> None:
         with contextlib.suppress(Exception):
             await self._pubsub.aclose()
-        pause = RETRY_PAUSE
+        pause = self._reconnect_pause
         while True:
             await asyncio.sleep(pause)
             try:
@@ -226,7 +231,7 @@ class RedisEventRouter:
                                                       self._start_timeout)
                 return
             except (RedisError, OSError, asyncio.TimeoutError):
-                pause = min(pause * 2, 1.0)
+                pause = min(pause * 2, max(1.0, self._reconnect_pause))
 
     async def _reconcile(self, down_at: float) -> None:
         """Read how the runs that ended during the outage ended, and report what was missed."""
