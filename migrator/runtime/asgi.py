@@ -28,6 +28,7 @@ from .connection import POLICY_VIOLATION, TRY_AGAIN_LATER, EventStream, Outbox
 from .context import UserExecutionContext
 from .errors import EventPublishError, InvalidContextError, TokenError, UnknownAgentError
 from .holder import create_agent_instance_factory, using_runtime
+from .ids import require_id
 from .prometheus import metrics_registry, render
 from .settings import RuntimeSettings
 
@@ -123,8 +124,8 @@ def create_app(
     async def issue_token(request: Request) -> JSONResponse:
         assert token_issuer is not None
         try:
-            user_id = _text_field(await _json_object(request), "user_id")
-            return JSONResponse({"token": token_issuer(user_id or ""), "user_id": user_id})
+            user_id = require_id("user_id", _text_field(await _json_object(request), "user_id"))
+            return JSONResponse({"token": token_issuer(user_id), "user_id": user_id})
         except (BadRequest, InvalidContextError) as error:
             return JSONResponse({"error": str(error)}, status_code=400)
 

@@ -58,10 +58,13 @@ class BackgroundServer:
     """Serves an app in the current event loop; ``async with`` waits until it accepts."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0,
-                 *, startup_timeout: float = 15.0, settings: RuntimeSettings | None = None) -> None:
+                 *, startup_timeout: float = 15.0, settings: RuntimeSettings | None = None,
+                 log_level: str = "warning",
+                 log_config: Any = uvicorn.config.LOGGING_CONFIG) -> None:
         self._socket = bind_socket(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
-        self._server = uvicorn.Server(uvicorn_config(app, settings=settings))
+        self._server = uvicorn.Server(uvicorn_config(app, settings=settings, log_level=log_level,
+                                                     log_config=log_config))
         self._startup_timeout = startup_timeout
         self._task: asyncio.Task[None] | None = None
 
