@@ -89,3 +89,39 @@ async def connect_events(ws_url: str, token: str, **options: object) -> object:
     options.setdefault("open_timeout", WAIT)
     return await bounded(connect(f"{ws_url}/ws", subprotocols=client_subprotocols(token),
                                  **options))
+
+
+class SilentClient:
+    """A websocket client on a raw socket that completes the handshake, then never reads."""
+
+    def __init__(self, sock: object) -> None:
+        self.sock = sock
+
+    @classmethod
+    async def connect(cls, host: str, port: int, token: str) -> SilentClient:
+        import base64
+        import os
+        import socket
+
+        from migrator.runtime.auth import client_subprotocols
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+        await bounded(loop.sock_connect(sock, (host, port)))
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = (f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                   f"Sec-WebSocket-Version: 13\r\n"
+                   f"Sec-WebSocket-Protocol: {', '.join(client_subprotocols(token))}\r\n\r\n")
+        await bounded(loop.sock_sendall(sock, request.encode()))
+        response = b""
+        while b"\r\n\r\n" not in response:
+            response += await bounded(loop.sock_recv(sock, 1))
+        if not response.startswith(b"HTTP/1.1 101"):
+            raise AssertionError(f"handshake refused: {response!r}")
+        return cls(sock)
+
+    def close(self) -> None:
+        self.sock.close()
