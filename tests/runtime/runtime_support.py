@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -125,3 +128,69 @@ class SilentClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+class RedisProcess:
+    """A redis-server child process on 127.0.0.1, killable and restartable on its port."""
+
+    def __init__(self, binary: str, port: int) -> None:
+        self.binary = binary
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @classmethod
+    def start_on_free_port(cls, binary: str) -> RedisProcess:
+        for _attempt in range(5):
+            server = cls(binary, _free_port())
+            if server.start():
+                return server
+        raise RuntimeError("could not start redis-server on a free port")
+
+    def start(self, timeout: float = 10.0) -> bool:
+        """Start the server; False if it did not answer (e.g. the port was taken)."""
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if _answers_ping(self.port):
+                return True
+            time.sleep(0.02)
+        self.stop()
+        return False
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
