@@ -170,3 +170,19 @@ async def test_metrics_endpoint_counts_what_happened(served: Any) -> None:
     assert values[prefix + 'context_creation_seconds_bucket{le="+Inf"}'] == 1
     assert values[prefix + "context_cleanup_seconds_count"] == 1
     assert values[prefix + "redis_up"] == 1
+
+
+async def test_demo_run_can_write_through_its_request_session(served: Any) -> None:
+    _, runtime, http = served
+    for n in range(3):
+        response = await http.post("/runs", headers=HEADERS, json={
+            "thread_id": "t", "request": {"message": f"m{n}", "record": True}})
+        assert response.status_code == 200, response.text
+    async with runtime.session_factory() as session:
+        connection = await session.connection()
+        rows = (await connection.exec_driver_sql(
+            "SELECT user_id, message FROM demo_runs ORDER BY message")).all()
+    assert [tuple(r) for r in rows] == [("alice", "m0"), ("alice", "m1"), ("alice", "m2")]
+    bad = await http.post("/runs", headers=HEADERS,
+                          json={"thread_id": "t", "request": {"steps": "many"}})
+    assert bad.status_code == 400
