@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import re
@@ -48,6 +49,7 @@ class Tally:
     lost: int = 0
     failed: int = 0
     gaps: int = 0
+    reasons: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
 def free_port() -> int:
@@ -114,6 +116,7 @@ class User:
         self.token = JWTVerifier(SECRET).issue(user_id, 3600)
         self.received: dict[str, set[int]] = {}
         self.arrived = asyncio.Event()
+        self.record = True
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -134,13 +137,15 @@ class User:
             response = await self.http.post(
                 self.run_url, headers={"Authorization": f"Bearer {self.token}"},
                 json={"agent": "echo", "thread_id": f"{self.user_id}-t{n}",
-                      "request": {"message": f"{self.user_id}/{n}", "record": True}})
-        except httpx.HTTPError:
+                      "request": {"message": f"{self.user_id}/{n}", "record": self.record}})
+        except httpx.HTTPError as error:
             self.tally.failed += 1
+            self.tally.reasons[type(error).__name__] += 1
             return
         self.tally.latencies.append(time.perf_counter() - started)
         if response.status_code != 200:
             self.tally.failed += 1
+            self.tally.reasons[f"{response.status_code} {response.text[:80]}"] += 1
             return
         body = response.json()
         expected = set(range(1, body["events_emitted"] + 1))
@@ -163,7 +168,7 @@ class User:
         self.tally.misrouted += stray
 
 
-async def run_level(users: int, urls: list[str]) -> dict[str, float]:
+async def run_level(users: int, urls: list[str], record: bool) -> dict[str, float]:
     tally = Tally()
     limits = httpx.Limits(max_connections=min(users, 500), max_keepalive_connections=500)
     clients = [httpx.AsyncClient(timeout=60, limits=limits) for _ in urls]
@@ -183,6 +188,8 @@ async def run_level(users: int, urls: list[str]) -> dict[str, float]:
                 return User(user_id, socket, clients[target], urls[target] + "/runs", tally)
 
             people.extend(await asyncio.gather(*(join(i) for i in batch)))
+        for user in people:
+            user.record = record
         runs = RUNS_PER_USER[users]
 
         async def work(user: User) -> None:
@@ -203,6 +210,7 @@ async def run_level(users: int, urls: list[str]) -> dict[str, float]:
         "p99 ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000,
         "misrouted": tally.misrouted, "lost": tally.lost, "failed": tally.failed,
         "gaps": tally.gaps, "runs": users * runs,
+        "failures": dict(tally.reasons),
     }
 
 
@@ -217,6 +225,8 @@ def main() -> int:
     parser.add_argument("--servers", type=int, default=3, choices=(2, 3, 4))
     parser.add_argument("--users", default="1,10,100,1000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-record", action="store_true",
+                        help="runs write nothing to SQLite (isolates the database's cost)")
     args = parser.parse_args()
     levels = [int(u) for u in args.users.split(",")]
     unknown = [u for u in levels if u not in RUNS_PER_USER]
@@ -229,7 +239,7 @@ def main() -> int:
     try:
         for attempt in range(args.repeat):
             for users in levels:
-                result = asyncio.run(run_level(users, urls))
+                result = asyncio.run(run_level(users, urls, not args.no_record))
                 results[users].append(result)
                 print(f"run {attempt + 1} users {users}: " + ", ".join(
                     f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"

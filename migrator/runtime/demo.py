@@ -59,11 +59,13 @@ class EchoAgent(BaseAgent):
         await emitter.notify_tool_executing(self.name, "echo", {"text": message})
         if fail:
             raise DemoAgentError(f"{self.name} was asked to fail")
-        if record and self.db_session is not None:
-            await _record(self.db_session, self.user_id, run_id, message)
         await emitter.notify_tool_completed(self.name, "echo", message)
         result = {"echo": message, "user_id": self.user_id, "run_id": run_id}
         await emitter.notify_agent_completed(self.name, result)
+        if record and self.db_session is not None:
+            # Last, so the write lock is held only until the scope commits, not while
+            # events are published.
+            await _record(self.db_session, self.user_id, run_id, message)
         return result
 
 
