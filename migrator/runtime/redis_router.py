@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from .errors import EventPublishError
 from .events import AgentEvent
+from .redis_batch import CommandBatcher
 from .routing import EventSink, InProcessEventRouter, Registration
 from .sequences import Gap, RunSequences
 from .settings import RuntimeSettings
@@ -64,6 +65,8 @@ class RedisEventRouter:
         self._reader: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self._pending: set[asyncio.Task[None]] = set()
+        self._batcher: Any = None
+        self._trimmed_at = 0.0
         self.received = 0
         self.rejected = 0
         self.duplicates = 0
@@ -111,9 +114,9 @@ class RedisEventRouter:
             raise RouterNotStartedError(
                 "RedisEventRouter.publish() before start(); configure the runtime with "
                 "configure_agent_instance_factory(...) or await router.start()")
-        return await self._with_retries(
-            lambda: client.publish(self.channel(event.user_id), event.to_json()),
-            f"event #{event.sequence} of run {event.run_id!r}")
+        command = ("publish", self.channel(event.user_id), event.to_json())
+        return await self._with_retries(lambda: self._batcher.submit(command),
+                                        f"event #{event.sequence} of run {event.run_id!r}")
 
     async def _with_retries(self, send: Any, what: str) -> int:
         loop = asyncio.get_running_loop()
@@ -146,19 +149,21 @@ class RedisEventRouter:
         task.add_done_callback(self._pending.discard)
 
     async def _publish_end(self, user_id: str, thread_id: str, run_id: str, last: int) -> None:
-        client = self._client
         marker = AgentEvent(user_id=user_id, thread_id=thread_id, run_id=run_id, type=RUN_END,
                             data={}, sequence=last).to_json()
         member = json.dumps([user_id, thread_id, run_id, last], separators=(",", ":"))
 
         async def send() -> int:
             now = time.time()
-            async with client.pipeline(transaction=True) as pipe:
-                pipe.zadd(self.ended_runs_key, {member: now})
-                pipe.zremrangebyscore(self.ended_runs_key, "-inf",
-                                      now - self.settings.run_state_ttl)
-                pipe.publish(self.channel(user_id), marker)
-                return (await pipe.execute())[-1]
+            # Recorded before the marker is published, so a process that reconnects and
+            # reads the set either finds the run there or receives the marker.
+            commands: list[tuple[Any, ...]] = [("zadd", self.ended_runs_key, {member: now})]
+            if now - self._trimmed_at > 1.0:
+                self._trimmed_at = now
+                commands.append(("zremrangebyscore", self.ended_runs_key, "-inf",
+                                 now - self.settings.run_state_ttl))
+            commands.append(("publish", self.channel(user_id), marker))
+            return await self._batcher.submit(*commands)
 
         try:
             await self._with_retries(send, f"end of run {run_id!r}")
@@ -183,6 +188,8 @@ class RedisEventRouter:
             await client.aclose()
             raise
         self._client, self._pubsub = client, pubsub
+        self._batcher = CommandBatcher(client)
+        self._batcher.start()
         self._reader = asyncio.create_task(self._read(), name="redis-event-reader")
 
     async def _subscribe(self, client: Any) -> Any:
@@ -312,6 +319,8 @@ class RedisEventRouter:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
+        if self._batcher is not None:
+            await self._batcher.aclose()
         pubsub, client = self._pubsub, self._client
         self._pubsub = self._client = None
         self._subscribed.clear()

@@ -51,6 +51,7 @@ def uvicorn_config(app: Any, *, log_level: str = "warning",
     settings = settings or RuntimeSettings()
     return uvicorn.Config(app, log_level=log_level, lifespan="on", ws=AbortableWebSocketProtocol,
                           timeout_graceful_shutdown=settings.shutdown_grace,
+                          timeout_keep_alive=settings.keep_alive_timeout,
                           log_config=log_config)
 
 

@@ -26,6 +26,7 @@ class RuntimeSettings:
     run_state_ttl: float = 3600.0
     health_timeout: float = 2.0
     shutdown_grace: float = 5.0
+    keep_alive_timeout: float = 75.0
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

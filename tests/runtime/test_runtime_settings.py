@@ -29,13 +29,15 @@ def test_environment_sets_every_limit() -> None:
         "MIGRATOR_RUNTIME_RUN_STATE_TTL": "120",
         "MIGRATOR_RUNTIME_HEALTH_TIMEOUT": "0.5",
         "MIGRATOR_RUNTIME_SHUTDOWN_GRACE": "30",
+        "MIGRATOR_RUNTIME_KEEP_ALIVE_TIMEOUT": "120",
     }
     settings = RuntimeSettings.from_env(environ)
     assert (settings.outbox_max_bytes, settings.send_timeout, settings.token_ttl) == (
         65_536, 2.5, 600.0)
     assert (settings.redis_max_connections, settings.redis_pool_timeout,
             settings.redis_publish_timeout, settings.run_state_ttl,
-            settings.health_timeout, settings.shutdown_grace) == (8, 1.0, 3.0, 120.0, 0.5, 30.0)
+            settings.health_timeout, settings.shutdown_grace, settings.keep_alive_timeout) == (
+        8, 1.0, 3.0, 120.0, 0.5, 30.0, 120.0)
 
 
 def test_arguments_win_over_the_environment() -> None:
