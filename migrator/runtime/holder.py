@@ -78,7 +78,9 @@ async def configure_agent_instance_factory(
     class_registry: AgentClassRegistry | None = None,
     agent_dependencies: Mapping[str, Any] | None = None,
 ) -> AgentInstanceFactory:
-    """Set the process's router and session factory, start the router, return a factory.
+    """Configure this context: build and start a runtime (freezing its class registry), make
+    it the one create_agent_instance_factory uses here and in tasks started later, and
+    return a factory.
 
     ``websocket_manager`` is the router holding connections; ``websocket_bridge`` is a
     WebSocketBridge over it. ``agent_registry`` keeps a legacy registry reachable during
