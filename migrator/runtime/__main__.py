@@ -77,7 +77,9 @@ async def serve(args: argparse.Namespace) -> None:
     session_factory = None
     if not args.no_database:
         from .db import create_session_factory
-        session_factory = create_session_factory(args.database_url)
+        session_factory = create_session_factory(args.database_url,
+                                                 pool_size=settings.db_pool_size,
+                                                 max_overflow=settings.db_max_overflow)
     runtime = Runtime(router=router, session_factory=session_factory,
                       class_registry=demo_registry())
     issuer = (lambda user_id: verifier.issue(user_id, settings.token_ttl)) if args.demo else None

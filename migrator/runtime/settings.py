@@ -11,6 +11,7 @@ from typing import Any
 from .errors import SettingsError
 
 ENV_PREFIX = "MIGRATOR_RUNTIME_"
+_MAY_BE_ZERO = frozenset({"db_max_overflow"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,14 +28,18 @@ class RuntimeSettings:
     health_timeout: float = 2.0
     shutdown_grace: float = 5.0
     keep_alive_timeout: float = 75.0
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise SettingsError(f"{field.name} must be a number, got {value!r}")
-            if not math.isfinite(value) or value <= 0:
-                raise SettingsError(f"{field.name} must be a positive number, got {value!r}")
+            lowest_allowed = 0 if field.name in _MAY_BE_ZERO else math.ulp(0)
+            if not math.isfinite(value) or value < lowest_allowed:
+                kind = "zero or more" if lowest_allowed == 0 else "a positive number"
+                raise SettingsError(f"{field.name} must be {kind}, got {value!r}")
             if field.type == "int" and value != int(value):
                 raise SettingsError(f"{field.name} must be a whole number, got {value!r}")
 

@@ -30,6 +30,8 @@ def test_environment_sets_every_limit() -> None:
         "MIGRATOR_RUNTIME_HEALTH_TIMEOUT": "0.5",
         "MIGRATOR_RUNTIME_SHUTDOWN_GRACE": "30",
         "MIGRATOR_RUNTIME_KEEP_ALIVE_TIMEOUT": "120",
+        "MIGRATOR_RUNTIME_DB_POOL_SIZE": "2",
+        "MIGRATOR_RUNTIME_DB_MAX_OVERFLOW": "0",
     }
     settings = RuntimeSettings.from_env(environ)
     assert (settings.outbox_max_bytes, settings.send_timeout, settings.token_ttl) == (
@@ -38,6 +40,7 @@ def test_environment_sets_every_limit() -> None:
             settings.redis_publish_timeout, settings.run_state_ttl,
             settings.health_timeout, settings.shutdown_grace, settings.keep_alive_timeout) == (
         8, 1.0, 3.0, 120.0, 0.5, 30.0, 120.0)
+    assert (settings.db_pool_size, settings.db_max_overflow) == (2, 0)
 
 
 def test_arguments_win_over_the_environment() -> None:
@@ -51,6 +54,7 @@ def test_arguments_win_over_the_environment() -> None:
     ("MIGRATOR_RUNTIME_SEND_TIMEOUT", "0", "send_timeout must be a positive number"),
     ("MIGRATOR_RUNTIME_SHUTDOWN_GRACE", "-1", "shutdown_grace must be a positive number"),
     ("MIGRATOR_RUNTIME_HEALTH_TIMEOUT", "nan", "health_timeout must be a positive number"),
+    ("MIGRATOR_RUNTIME_DB_POOL_SIZE", "0", "db_pool_size must be a positive number"),
 ])
 def test_bad_values_name_the_variable_or_field(variable: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message.replace("(", r"\(")):
