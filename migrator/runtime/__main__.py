@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--log-format", choices=("text", "json"), default="text")
     serve.add_argument("--no-access-log", action="store_true")
+    serve.add_argument("--ws-compression", action="store_true",
+                       help="offer permessage-deflate on websockets (off: events are small)")
     return parser
 
 
@@ -89,7 +91,8 @@ async def serve(args: argparse.Namespace) -> None:
     print(f"serving on http://{host}:{port} (websocket ws://{host}:{port}/ws)",
           file=sys.stderr, flush=True)
     config = uvicorn_config(app, log_level=args.log_level, settings=settings,
-                            log_config=logging_config(args.log_level, args.log_format))
+                            log_config=logging_config(args.log_level, args.log_format),
+                            ws_compression=args.ws_compression)
     config.access_log = not args.no_access_log
     server = uvicorn.Server(config)
     try:

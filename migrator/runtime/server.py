@@ -46,13 +46,18 @@ class AbortableWebSocketProtocol(WebSocketsSansIOProtocol):
 
 def uvicorn_config(app: Any, *, log_level: str = "warning",
                    settings: RuntimeSettings | None = None,
-                   log_config: Any = uvicorn.config.LOGGING_CONFIG) -> uvicorn.Config:
-    """Return the uvicorn settings the runtime uses."""
+                   log_config: Any = uvicorn.config.LOGGING_CONFIG,
+                   ws_compression: bool = False) -> uvicorn.Config:
+    """Return the uvicorn settings the runtime uses.
+
+    Websocket compression is off unless asked for: events are small JSON documents, and
+    deflating each one cost more CPU per event than the rest of its delivery.
+    """
     settings = settings or RuntimeSettings()
     return uvicorn.Config(app, log_level=log_level, lifespan="on", ws=AbortableWebSocketProtocol,
                           timeout_graceful_shutdown=settings.shutdown_grace,
                           timeout_keep_alive=settings.keep_alive_timeout,
-                          log_config=log_config)
+                          log_config=log_config, ws_per_message_deflate=ws_compression)
 
 
 class BackgroundServer:

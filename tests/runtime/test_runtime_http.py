@@ -27,7 +27,7 @@ from migrator.runtime.db import create_session_factory, dispose_session_factory,
 from migrator.runtime.demo import EchoAgent
 from migrator.runtime.prometheus import metric_names
 from migrator.runtime.server import BackgroundServer
-from runtime_support import SECRET, WAIT, wait_until
+from runtime_support import SECRET, WAIT, connect_events, wait_until
 
 SIGNER = TokenSigner(SECRET)
 HEADERS = {"Authorization": f"Bearer {SIGNER.issue('alice')}"}
@@ -186,3 +186,10 @@ async def test_demo_run_can_write_through_its_request_session(served: Any) -> No
     bad = await http.post("/runs", headers=HEADERS,
                           json={"thread_id": "t", "request": {"steps": "many"}})
     assert bad.status_code == 400
+
+
+async def test_event_stream_is_not_compressed_by_default(served: Any) -> None:
+    server, _, _ = served
+    socket = await connect_events(server.ws_url, SIGNER.issue("alice"))
+    assert socket.protocol.extensions == []
+    await socket.close()
