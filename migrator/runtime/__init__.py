@@ -10,8 +10,8 @@ import importlib
 from typing import Any
 
 from .adapter import RegistryAdapter
-from .auth import Principal, Verifier
 from .agent import BaseAgent
+from .auth import Principal, Verifier
 from .bridge import WebSocketBridge
 from .config import Runtime, ScopeTracker
 from .context import (
@@ -87,16 +87,15 @@ __all__ = [
     "BaseAgent",
     "DeprecatedFactoryAccessError",
     "DuplicateAgentError",
+    "EventPublishError",
     "EventRouter",
     "ExpiredTokenError",
     "InProcessEventRouter",
-    "JWTVerifier",
     "InvalidContextError",
-    "Principal",
-    "EventPublishError",
-    "SettingsError",
+    "JWTVerifier",
     "NoActiveScopeError",
     "NotAnAgentClassError",
+    "Principal",
     "Registration",
     "RegistryAdapter",
     "RegistryFrozenError",
@@ -106,17 +105,19 @@ __all__ = [
     "ScopeTracker",
     "SessionClosedError",
     "SessionConcurrencyError",
+    "SettingsError",
     "SingletonArchitectureWarning",
     "TokenError",
     "TokenSigner",
-    "Verifier",
     "UnknownAgentError",
     "UserContextMismatchError",
     "UserExecutionContext",
     "UserExecutionScope",
     "UserWebSocketEmitter",
+    "Verifier",
     "WebSocketBridge",
     "configure_agent_instance_factory",
+    "configured_runtime",
     "create_agent_instance_factory",
     "current_user_context",
     "generate_request_id",
@@ -125,6 +126,5 @@ __all__ = [
     "get_agent_instance_factory",
     "require_user_context",
     "shutdown_agent_instance_factory",
-    "configured_runtime",
     "using_runtime",
 ]
