@@ -216,7 +216,9 @@ class RedisEventRouter:
                     if message["type"] == "pmessage":
                         self._dispatch(message["channel"], message["data"], prefix)
                 raise RedisError("the subscription ended")
-            except (RedisError, OSError) as error:
+            except Exception as error:
+                # Any failure of the reader (not only a lost connection) must end in a new
+                # subscription, never in a reader that silently stopped.
                 down_at = time.time()
                 self._subscribed.clear()
                 self.reconnects += 1
@@ -262,6 +264,10 @@ class RedisEventRouter:
         try:
             event = AgentEvent.from_json(data)
         except (ValueError, KeyError, TypeError):
+            self.rejected += 1
+            return
+        if not (isinstance(event.user_id, str) and isinstance(event.run_id, str)
+                and type(event.sequence) is int):
             self.rejected += 1
             return
         if channel != prefix + event.user_id:

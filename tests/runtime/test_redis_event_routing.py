@@ -88,9 +88,12 @@ async def test_an_event_whose_body_names_another_user_is_rejected(
     try:
         await client.publish(second.channel("alice"), body)
         await client.publish(second.channel("alice"), "not json")
+        await client.publish(second.channel("alice"), body.replace('"bob"', '"alice"')
+                             .replace('"sequence":1', '"sequence":"1"'))
     finally:
         await client.aclose()
-    await wait_until(lambda: second.rejected == 2)
+    await wait_until(lambda: second.rejected == 3)
+    assert second.reconnects == 0
     assert alice.events == [] and bob.events == []
 
 
