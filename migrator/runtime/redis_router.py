@@ -23,13 +23,11 @@ from redis.exceptions import RedisError
 from .errors import EventPublishError
 from .events import AgentEvent
 from .redis_batch import CommandBatcher
+from .redis_receiver import RUN_END, EventReceiver
 from .routing import EventSink, InProcessEventRouter, Registration
-from .sequences import Gap, RunSequences
 from .settings import RuntimeSettings
 
 DEFAULT_CHANNEL_PREFIX = "migrator:events"
-# Type of the control message that closes a run; receivers never pass it to sockets.
-RUN_END = "run_end"
 # Runs recorded as ended this long before an outage began are read back after it.
 CLOCK_SLACK = 1.0
 RETRY_PAUSE = 0.05
@@ -57,8 +55,7 @@ class RedisEventRouter:
         self._reconnect_pause = reconnect_pause
         self.channel_prefix = channel_prefix
         self.settings = settings or RuntimeSettings()
-        self.local = InProcessEventRouter()
-        self.sequences = RunSequences()
+        self.receiver = EventReceiver(self.channel(""))
         self._start_timeout = start_timeout
         self._client: Any = None
         self._pubsub: Any = None
@@ -67,12 +64,7 @@ class RedisEventRouter:
         self._pending: set[asyncio.Task[None]] = set()
         self._batcher: Any = None
         self._trimmed_at = 0.0
-        self.received = 0
-        self.rejected = 0
-        self.duplicates = 0
         self.reconnects = 0
-        self.gaps = 0
-        self.events_missing = 0
         self.publish_retries = 0
         self.publish_failures = 0
         self.end_marker_failures = 0
@@ -85,6 +77,36 @@ class RedisEventRouter:
     def ended_runs_key(self) -> str:
         """The sorted set of recently ended runs, scored by end time."""
         return f"{self.channel_prefix}:ended"
+
+    @property
+    def local(self) -> InProcessEventRouter:
+        """The router of this process's own connections."""
+        return self.receiver.local
+
+    @property
+    def received(self) -> int:
+        """Events received and delivered to local connections."""
+        return self.receiver.received
+
+    @property
+    def rejected(self) -> int:
+        """Messages refused: malformed, or naming another user than their channel."""
+        return self.receiver.rejected
+
+    @property
+    def duplicates(self) -> int:
+        """Events received twice and dropped."""
+        return self.receiver.duplicates
+
+    @property
+    def gaps(self) -> int:
+        """Sequence gaps found."""
+        return self.receiver.gaps
+
+    @property
+    def events_missing(self) -> int:
+        """Events published but never received here."""
+        return self.receiver.events_missing
 
     @property
     def subscribed(self) -> bool:
@@ -209,12 +231,12 @@ class RedisEventRouter:
         return pubsub
 
     async def _read(self) -> None:
-        prefix = self.channel("")
         while True:
             try:
                 async for message in self._pubsub.listen():
                     if message["type"] == "pmessage":
-                        self._dispatch(message["channel"], message["data"], prefix)
+                        self.receiver.dispatch(message["channel"], message["data"],
+                                               expect_start=self.reconnects > 0)
                 raise RedisError("the subscription ended")
             except Exception as error:
                 # Any failure of the reader (not only a lost connection) must end in a new
@@ -256,47 +278,7 @@ class RedisEventRouter:
                 user_id, thread_id, run_id, last = json.loads(member)
             except (ValueError, TypeError):
                 continue
-            self._report(self.sequences.finish(user_id, thread_id, run_id, int(last)))
-
-    def _dispatch(self, channel: bytes | str, data: bytes | str, prefix: str) -> None:
-        if isinstance(channel, bytes):
-            channel = channel.decode()
-        try:
-            event = AgentEvent.from_json(data)
-        except (ValueError, KeyError, TypeError):
-            self.rejected += 1
-            return
-        if not (isinstance(event.user_id, str) and isinstance(event.run_id, str)
-                and type(event.sequence) is int):
-            self.rejected += 1
-            return
-        if channel != prefix + event.user_id:
-            # Never deliver an event whose body names a different user than its channel.
-            self.rejected += 1
-            logger.error("event rejected: its body names another user than its channel",
-                         extra={"event": "cross_user_rejected", "channel": channel})
-            return
-        expect_start = self.reconnects > 0
-        if event.type == RUN_END:
-            self._report(self.sequences.finish(event.user_id, event.thread_id, event.run_id,
-                                               event.sequence, expect_start=expect_start))
-            return
-        if self.sequences.is_duplicate(event):
-            self.duplicates += 1
-            return
-        self._report(self.sequences.observe(event, expect_start=expect_start))
-        self.received += 1
-        self.local.deliver(event)
-
-    def _report(self, gap: Gap | None) -> None:
-        if gap is None:
-            return
-        self.gaps += 1
-        self.events_missing += gap.missing
-        logger.warning("events %d-%d of run %s never arrived", gap.first, gap.last, gap.run_id,
-                       extra={"event": "gap", "user_id": gap.user_id, "run_id": gap.run_id,
-                              "missing": gap.missing})
-        self.local.deliver(gap.to_event())
+            self.receiver.run_ended(user_id, thread_id, run_id, int(last))
 
     async def health(self) -> dict[str, Any]:
         """Ping Redis and report whether this process's subscription is up."""
