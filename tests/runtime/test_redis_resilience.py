@@ -12,7 +12,6 @@ import redis.asyncio as redis
 
 from migrator.runtime import (
     AgentEvent,
-    EventPublishError,
     Runtime,
     RuntimeSettings,
     TokenSigner,
