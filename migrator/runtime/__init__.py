@@ -11,6 +11,7 @@ from typing import Any
 
 from .adapter import RegistryAdapter
 from .agent import BaseAgent
+from .auth import Principal, Verifier
 from .bridge import WebSocketBridge
 from .config import Runtime, ScopeTracker
 from .context import (
@@ -24,6 +25,7 @@ from .errors import (
     AgentRuntimeError,
     DeprecatedFactoryAccessError,
     DuplicateAgentError,
+    EventPublishError,
     ExpiredTokenError,
     InvalidContextError,
     NoActiveScopeError,
@@ -32,6 +34,7 @@ from .errors import (
     RouterMismatchError,
     SessionClosedError,
     SessionConcurrencyError,
+    SettingsError,
     TokenError,
     UnknownAgentError,
     UserContextMismatchError,
@@ -40,18 +43,19 @@ from .events import AgentEvent
 from .factory import AgentInstanceFactory
 from .holder import (
     ARCHITECTURE_VARIABLE,
-    PROCESS_RUNTIME,
-    RuntimeHolder,
     SingletonArchitectureWarning,
     configure_agent_instance_factory,
+    configured_runtime,
     create_agent_instance_factory,
     get_agent_instance_factory,
     shutdown_agent_instance_factory,
+    using_runtime,
 )
 from .ids import generate_request_id, generate_run_id
 from .registry import AgentClassRegistry, get_agent_class_registry
 from .routing import EventRouter, InProcessEventRouter, Registration
 from .scope import UserExecutionScope
+from .settings import RuntimeSettings
 from .tokens import TokenSigner
 
 # Names whose modules import third-party packages, loaded on first access.
@@ -62,6 +66,7 @@ _LAZY = {
     "dispose_session_factory": "db",
     "get_connection_pool_status": "db",
     "create_app": "asgi",
+    "JWTVerifier": "jwt_auth",
 }
 
 
@@ -74,7 +79,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ARCHITECTURE_VARIABLE",
-    "PROCESS_RUNTIME",
     "AgentClassRegistry",
     "AgentEvent",
     "AgentInstanceFactory",
@@ -83,21 +87,25 @@ __all__ = [
     "BaseAgent",
     "DeprecatedFactoryAccessError",
     "DuplicateAgentError",
+    "EventPublishError",
     "EventRouter",
     "ExpiredTokenError",
     "InProcessEventRouter",
     "InvalidContextError",
+    "JWTVerifier",
     "NoActiveScopeError",
     "NotAnAgentClassError",
+    "Principal",
     "Registration",
     "RegistryAdapter",
     "RegistryFrozenError",
     "RouterMismatchError",
     "Runtime",
-    "RuntimeHolder",
+    "RuntimeSettings",
     "ScopeTracker",
     "SessionClosedError",
     "SessionConcurrencyError",
+    "SettingsError",
     "SingletonArchitectureWarning",
     "TokenError",
     "TokenSigner",
@@ -106,8 +114,10 @@ __all__ = [
     "UserExecutionContext",
     "UserExecutionScope",
     "UserWebSocketEmitter",
+    "Verifier",
     "WebSocketBridge",
     "configure_agent_instance_factory",
+    "configured_runtime",
     "create_agent_instance_factory",
     "current_user_context",
     "generate_request_id",
@@ -116,5 +126,5 @@ __all__ = [
     "get_agent_instance_factory",
     "require_user_context",
     "shutdown_agent_instance_factory",
-
+    "using_runtime",
 ]

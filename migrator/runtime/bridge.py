@@ -41,7 +41,15 @@ class WebSocketBridge:
 
     async def unregister_run_mapping(self, run_id: str) -> bool:
         """Forget a run's mapping; returns whether there was one."""
+        return self.forget_run(run_id)
+
+    def forget_run(self, run_id: str) -> bool:
+        """Drop a run's mapping; its scope calls this when it ends, so mappings never pile up."""
         return self._run_mappings.pop(run_id, None) is not None
+
+    def mapped_run_count(self) -> int:
+        """Count the runs with a mapping."""
+        return len(self._run_mappings)
 
     async def get_run_mapping_status(self, run_id: str) -> dict[str, Any]:
         """Describe a run's mapping and how many local connections its user has."""

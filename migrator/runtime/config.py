@@ -62,6 +62,9 @@ class Runtime:
         object.__setattr__(self, "agent_dependencies",
                            MappingProxyType(dict(self.agent_dependencies)))
         object.__setattr__(self, "bridge", WebSocketBridge(self.router, self.tracker.counters))
+        if self.class_registry is None:
+            # Captured now, so requests served from other threads use the same registry.
+            object.__setattr__(self, "class_registry", get_agent_class_registry())
 
     @classmethod
     def unconfigured(cls) -> Runtime:
@@ -95,8 +98,8 @@ class Runtime:
     @property
     def registry(self) -> AgentClassRegistry:
         """The class registry agents are created from."""
-        return self.class_registry if self.class_registry is not None \
-            else get_agent_class_registry()
+        assert self.class_registry is not None
+        return self.class_registry
 
     @property
     def configuration_status(self) -> str:
@@ -107,7 +110,8 @@ class Runtime:
         return f"configured: {type(self.router).__name__}, {database}"
 
     async def start(self) -> None:
-        """Start the router."""
+        """Freeze the class registry, so nothing registers while serving, and start the router."""
+        self.registry.freeze()
         await self.router.start()
 
     async def aclose(self) -> None:

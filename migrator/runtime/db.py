@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 DATABASE_URL_VARIABLE = "MIGRATOR_RUNTIME_DATABASE_URL"
@@ -68,3 +69,19 @@ def get_connection_pool_status(session_factory: async_sessionmaker) -> dict[str,
         if hasattr(pool, method):
             status[key] = getattr(pool, method)()
     return status
+
+
+async def database_health(session_factory: async_sessionmaker, timeout: float) -> dict[str, Any]:
+    """Run ``SELECT 1`` on a pooled connection and report whether the database answered."""
+
+    async def probe() -> None:
+        async with session_factory() as session:
+            await session.execute(text("SELECT 1"))
+
+    try:
+        await asyncio.wait_for(probe(), timeout)
+    except asyncio.TimeoutError:
+        return {"ok": False, "error": f"no answer within {timeout:g} s"}
+    except Exception as error:
+        return {"ok": False, "error": f"{type(error).__name__}: {error}"}
+    return {"ok": True, "pool": get_connection_pool_status(session_factory)}

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .agent import BaseAgent
+from .errors import InvalidContextError
 from .registry import AgentClassRegistry
 
 
@@ -14,23 +15,42 @@ class DemoAgentError(Exception):
     """Raised on purpose by EchoAgent when a request asks it to fail."""
 
 
-def _options(request: Any) -> tuple[str, int, float, bool]:
+def _options(request: Any) -> tuple[str, int, float, bool, bool]:
     if isinstance(request, Mapping):
-        return (
-            str(request.get("message", "")),
-            max(0, int(request.get("steps", 1))),
-            max(0.0, float(request.get("pause_ms", 0))) / 1000,
-            bool(request.get("fail", False)),
-        )
-    return str(request), 1, 0.0, False
+        try:
+            return (
+                str(request.get("message", "")),
+                max(0, int(request.get("steps", 1))),
+                max(0.0, float(request.get("pause_ms", 0))) / 1000,
+                bool(request.get("fail", False)),
+                bool(request.get("record", False)),
+            )
+        except (TypeError, ValueError) as error:
+            raise InvalidContextError(f"bad demo request: {error}") from None
+    return str(request), 1, 0.0, False, False
+
+
+async def _record(session: Any, user_id: str, run_id: str, message: str) -> None:
+    """Write the run to the request's database session, committed when its scope ends.
+
+    Plain SQL on the session's connection (qmark style, as SQLite takes it), so this core
+    module needs no SQLAlchemy import.
+    """
+    connection = await session.connection()
+    await connection.exec_driver_sql(
+        "CREATE TABLE IF NOT EXISTS demo_runs (run_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
+        " message TEXT NOT NULL)")
+    await connection.exec_driver_sql("INSERT INTO demo_runs VALUES (?, ?, ?)",
+                                     (run_id, user_id, message))
 
 
 class EchoAgent(BaseAgent):
     """Streams started, thinking steps, a tool call and completed, then echoes the message."""
 
     async def execute(self, request: Any, run_id: str) -> dict[str, Any]:
-        """Run the demo on a message or on a mapping with message/steps/pause_ms/fail."""
-        message, steps, pause, fail = _options(request)
+        """Run the demo on a message, or on a mapping with message/steps/pause_ms/fail/record
+        (record: write a row through the request's database session)."""
+        message, steps, pause, fail, record = _options(request)
         emitter = self.websocket_emitter
         await emitter.notify_agent_started(self.name, {"message": message})
         for step in range(1, steps + 1):
@@ -42,6 +62,10 @@ class EchoAgent(BaseAgent):
         await emitter.notify_tool_completed(self.name, "echo", message)
         result = {"echo": message, "user_id": self.user_id, "run_id": run_id}
         await emitter.notify_agent_completed(self.name, result)
+        if record and self.db_session is not None:
+            # Last, so the write lock is held only until the scope commits, not while
+            # events are published.
+            await _record(self.db_session, self.user_id, run_id, message)
         return result
 
 

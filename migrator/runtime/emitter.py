@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import logging
+
 from . import events
+from .errors import EventPublishError
 from .events import AgentEvent
 from .metrics import RuntimeCounters
 from .routing import EventRouter
+
+logger = logging.getLogger("migrator.runtime.events")
 
 
 class UserWebSocketEmitter:
@@ -41,8 +46,17 @@ class UserWebSocketEmitter:
         return self._closed
 
     def close(self) -> None:
-        """Stop sending; later emits are dropped so a finished run cannot reach anyone."""
+        """Stop sending; later emits are dropped so a finished run cannot reach anyone.
+
+        The router is told the run's last sequence number, so a receiver that missed the
+        end of the run can tell.
+        """
+        if self._closed:
+            return
         self._closed = True
+        finish_run = getattr(self._router, "finish_run", None)
+        if finish_run is not None and self._sequence:
+            finish_run(self.user_id, self.thread_id, self.run_id, self._sequence)
 
     async def emit(self, event_type: str, data: Mapping[str, Any] | None = None) -> bool:
         """Publish an event of this run, returning False when the emitter is closed."""
@@ -59,9 +73,20 @@ class UserWebSocketEmitter:
             data=dict(data or {}),
             sequence=self._sequence,
         )
+        try:
+            await self._router.publish(event)
+        except Exception as error:
+            self._counters.events_publish_failed += 1
+            logger.warning(
+                "event not published: %s", error,
+                extra={"event": "publish_failed", "user_id": self.user_id,
+                       "run_id": self.run_id, "sequence": event.sequence,
+                       "event_type": event_type, "error": type(error).__name__})
+            raise EventPublishError(
+                f"event {event_type!r} #{event.sequence} of run {self.run_id!r} was not "
+                f"published: {error}") from error
         self.sent_events += 1
         self._counters.events_emitted += 1
-        await self._router.publish(event)
         return True
 
     async def notify_agent_started(

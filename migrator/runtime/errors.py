@@ -61,3 +61,11 @@ class TokenError(AgentRuntimeError, PermissionError):
 
 class ExpiredTokenError(TokenError):
     """A connection token was genuine but has expired."""
+
+
+class SettingsError(AgentRuntimeError, ValueError):
+    """A limit was given a value that is not a positive number."""
+
+
+class EventPublishError(AgentRuntimeError, RuntimeError):
+    """An event could not be handed to the event transport; it was not delivered."""

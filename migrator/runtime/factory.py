@@ -44,6 +44,7 @@ class AgentInstanceFactory:
     def _check_user(self, user_id: str, action: str) -> None:
         bound = self.bound_user_id
         if bound is not None and user_id != bound:
+            self.runtime.tracker.counters.cross_user_events_rejected += 1
             raise UserContextMismatchError(
                 f"this factory was created for user {bound!r} and cannot {action} for "
                 f"user {user_id!r}; call create_agent_instance_factory(user_context) per user"

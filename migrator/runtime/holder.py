@@ -1,10 +1,13 @@
-"""The process's one slot for its configured Runtime, and the functions that use it."""
+"""The configured Runtime of the current context, and the guide's functions that use it."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import dataclasses
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .bridge import WebSocketBridge
@@ -22,39 +25,35 @@ class SingletonArchitectureWarning(UserWarning):
     """The legacy process-wide factory is in use through the rollback switch."""
 
 
-class RuntimeHolder:
-    """Holds the Runtime set by configure_agent_instance_factory; nothing else is process-wide.
+@dataclasses.dataclass(frozen=True)
+class Installation:
+    """A configured runtime and the one legacy factory of the rollback switch."""
 
-    The runtime itself is frozen; the holder only records which one is installed, and
-    the shared legacy factory while the rollback switch is on.
-    """
-
-    def __init__(self) -> None:
-        self._runtime: Runtime | None = None
-        self._legacy_factory: AgentInstanceFactory | None = None
-
-    def get(self) -> Runtime | None:
-        """Return the installed runtime, or None before configuration."""
-        return self._runtime
-
-    def install(self, runtime: Runtime) -> None:
-        """Make ``runtime`` the process's runtime."""
-        self._runtime = runtime
-        self._legacy_factory = None
-
-    def clear(self) -> Runtime | None:
-        """Uninstall and return the runtime."""
-        runtime, self._runtime, self._legacy_factory = self._runtime, None, None
-        return runtime
-
-    def legacy_factory(self) -> AgentInstanceFactory:
-        """Return the one factory shared by every user, as before the split."""
-        if self._legacy_factory is None:
-            self._legacy_factory = AgentInstanceFactory(self._runtime)
-        return self._legacy_factory
+    runtime: Runtime
+    legacy_factory: AgentInstanceFactory
 
 
-PROCESS_RUNTIME = RuntimeHolder()
+# Not process-wide: each thread starts without one, and asyncio tasks inherit the value of
+# the context that created them, so a server configured before it starts serving (or an
+# app that sets it per request) sees its own runtime and nothing else.
+_installed: contextvars.ContextVar[Installation | None] = contextvars.ContextVar(
+    "migrator_runtime_installation", default=None)
+
+
+def configured_runtime() -> Runtime | None:
+    """Return the runtime configured in the current context, or None."""
+    installation = _installed.get()
+    return None if installation is None else installation.runtime
+
+
+@contextlib.contextmanager
+def using_runtime(runtime: Runtime) -> Iterator[Runtime]:
+    """Make ``runtime`` the configured one inside the block (and in tasks started there)."""
+    token = _installed.set(Installation(runtime, AgentInstanceFactory(runtime)))
+    try:
+        yield runtime
+    finally:
+        _installed.reset(token)
 
 
 def create_agent_instance_factory(
@@ -66,7 +65,7 @@ def create_agent_instance_factory(
             f"create_agent_instance_factory needs a UserExecutionContext, "
             f"got {type(user_context).__name__}"
         )
-    chosen = runtime or PROCESS_RUNTIME.get() or Runtime.unconfigured()
+    chosen = runtime or configured_runtime() or Runtime.unconfigured()
     return AgentInstanceFactory(chosen, bound_context=user_context)
 
 
@@ -79,7 +78,9 @@ async def configure_agent_instance_factory(
     class_registry: AgentClassRegistry | None = None,
     agent_dependencies: Mapping[str, Any] | None = None,
 ) -> AgentInstanceFactory:
-    """Set the process's router and session factory, start the router, return a factory.
+    """Configure this context: build and start a runtime (freezing its class registry), make
+    it the one create_agent_instance_factory uses here and in tasks started later, and
+    return a factory.
 
     ``websocket_manager`` is the router holding connections; ``websocket_bridge`` is a
     WebSocketBridge over it. ``agent_registry`` keeps a legacy registry reachable during
@@ -94,15 +95,16 @@ async def configure_agent_instance_factory(
         legacy_registry=agent_registry,
     )
     await runtime.start()
-    PROCESS_RUNTIME.install(runtime)
+    _installed.set(Installation(runtime, AgentInstanceFactory(runtime)))
     return AgentInstanceFactory(runtime)
 
 
 async def shutdown_agent_instance_factory() -> None:
-    """Stop the configured runtime's router and uninstall it."""
-    runtime = PROCESS_RUNTIME.clear()
-    if runtime is not None:
-        await runtime.aclose()
+    """Stop the runtime configured in this context and uninstall it."""
+    installation = _installed.get()
+    _installed.set(None)
+    if installation is not None:
+        await installation.runtime.aclose()
 
 
 def is_singleton_architecture() -> bool:
@@ -119,7 +121,12 @@ def get_agent_instance_factory() -> AgentInstanceFactory:
             SingletonArchitectureWarning,
             stacklevel=2,
         )
-        return PROCESS_RUNTIME.legacy_factory()
+        installation = _installed.get()
+        if installation is None:
+            raise DeprecatedFactoryAccessError(
+                f"{ARCHITECTURE_VARIABLE}=singleton needs a configured runtime to share: "
+                f"await configure_agent_instance_factory(...) at startup first")
+        return installation.legacy_factory
     raise DeprecatedFactoryAccessError(
         "get_agent_instance_factory() returned one factory shared by every user and is "
         "no longer available; build one per request with "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import inspect
 from collections.abc import Mapping
@@ -170,9 +171,17 @@ def _class_level_user_state(agent_class: type) -> list[str]:
     return found
 
 
-_PROCESS_REGISTRY = AgentClassRegistry()
+# Per context, not per process: startup code fills the registry of its context, and the
+# runtimes built there (and the tasks they serve) use it; another thread starts empty.
+_context_registry: contextvars.ContextVar[AgentClassRegistry | None] = contextvars.ContextVar(
+    "migrator_runtime_class_registry", default=None)
 
 
 def get_agent_class_registry() -> AgentClassRegistry:
-    """Return the process's class registry: filled at startup, frozen, then only read."""
-    return _PROCESS_REGISTRY
+    """Return the current context's class registry: filled at startup, frozen when a runtime
+    starts, then only read."""
+    registry = _context_registry.get()
+    if registry is None:
+        registry = AgentClassRegistry()
+        _context_registry.set(registry)
+    return registry

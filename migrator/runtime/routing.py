@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .events import AgentEvent
 
@@ -41,6 +41,9 @@ class EventRouter(Protocol):
 
     async def start(self) -> None:
         """Acquire whatever the router needs before the first publish."""
+
+    async def health(self) -> dict[str, Any]:
+        """Report whether the router can deliver events: at least ``{"ok": bool}``."""
 
     async def aclose(self) -> None:
         """Release the router's resources."""
@@ -99,8 +102,23 @@ class InProcessEventRouter:
             return len(self._sinks.get(user_id, ()))
         return sum(len(s) for s in self._sinks.values())
 
+    def user_count(self) -> int:
+        """Count the users with at least one registered connection."""
+        return len(self._sinks)
+
+    def connections_per_user(self) -> list[int]:
+        """Return, for each connected user, how many connections it has."""
+        return [len(sinks) for sinks in self._sinks.values()]
+
+    def finish_run(self, user_id: str, thread_id: str, run_id: str, last_sequence: int) -> None:
+        """Nothing to record: in-process delivery cannot lose events."""
+
     async def start(self) -> None:
         """Nothing to acquire in-process."""
+
+    async def health(self) -> dict[str, Any]:
+        """In-process delivery is always available."""
+        return {"ok": True}
 
     async def aclose(self) -> None:
         """Drop all registrations."""

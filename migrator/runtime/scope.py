@@ -53,6 +53,7 @@ class UserExecutionScope:
         if self.context is not None:
             raise RuntimeError("a user execution scope can be entered only once")
         runtime = self._runtime
+        began = time.perf_counter()
         user_id, thread_id, run_id = self._ids
         counters = runtime.tracker.counters
         session = self._given_session
@@ -80,6 +81,7 @@ class UserExecutionScope:
         self.started_at = time.monotonic()
         runtime.tracker.add(self)
         self._token = enter_context(context)
+        counters.context_creation_seconds.observe(time.perf_counter() - began)
         return context
 
     async def __aexit__(
@@ -97,12 +99,15 @@ class UserExecutionScope:
             outcome = Outcome.CANCELLED
         else:
             outcome = Outcome.FAILED
+        began = time.perf_counter()
         if self._session is None:
             if self._claim_cleanup(outcome):
                 self._finish(outcome)
-            return
-        # Shielded so that a second cancellation cannot leave the session open.
-        await asyncio.shield(self._cleanup(outcome))
+        else:
+            # Shielded so that a second cancellation cannot leave the session open.
+            await asyncio.shield(self._cleanup(outcome))
+        self._runtime.tracker.counters.context_cleanup_seconds.observe(
+            time.perf_counter() - began)
 
     @property
     def age_seconds(self) -> float:
@@ -133,6 +138,9 @@ class UserExecutionScope:
         if not self._claim_cleanup(outcome):
             return
         session, counters = self._session, self._runtime.tracker.counters
+        if session is None:
+            self._finish(outcome)
+            return
         commit_error: BaseException | None = None
         try:
             if outcome is Outcome.SUCCEEDED:
@@ -164,6 +172,7 @@ class UserExecutionScope:
         runtime.tracker.counters.contexts_cleaned += 1
         if self.context is not None:
             self.context.lifecycle.cleaned = True
+            runtime.bridge.forget_run(self.context.run_id)
         self._count_outcome(outcome)
 
     def _count_outcome(self, outcome: Outcome) -> None:

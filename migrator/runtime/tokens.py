@@ -1,4 +1,4 @@
-"""Signed, expiring connection tokens (HMAC-SHA256) that bind a websocket to one user."""
+"""Signed, expiring tokens (HMAC-SHA256, standard library only): the demo's verifier."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Callable
 
+from .auth import Principal
 from .errors import ExpiredTokenError, TokenError
 from .ids import require_id
 
@@ -48,8 +49,16 @@ class TokenSigner:
 
     def verify(self, token: str | None) -> str:
         """Return the user a token proves, or raise TokenError saying why it is refused."""
+        return self.principal(token).user_id
+
+    def __call__(self, token: str) -> Principal:
+        """Verify ``token``: a TokenSigner is itself a verifier for create_app."""
+        return self.principal(token)
+
+    def principal(self, token: str | None) -> Principal:
+        """Return who the token proves and until when, or raise TokenError."""
         if not token:
-            raise TokenError("missing token: connect with ?token=<token from /auth/token>")
+            raise TokenError("missing token")
         payload, dot, signature = token.partition(".")
         if not dot or not payload or not signature:
             raise TokenError("malformed token")
@@ -62,4 +71,4 @@ class TokenSigner:
             raise TokenError("malformed token claims") from None
         if self.clock() >= expires_at:
             raise ExpiredTokenError("token has expired; request a new one")
-        return require_id("user_id", user_id)
+        return Principal(require_id("user_id", user_id), expires_at)

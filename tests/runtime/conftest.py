@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,24 +11,29 @@ import pytest
 
 from migrator.runtime import (
     ARCHITECTURE_VARIABLE,
-    PROCESS_RUNTIME,
     AgentClassRegistry,
     AgentInstanceFactory,
     Runtime,
 )
 from migrator.runtime.demo import EchoAgent
-from runtime_support import StatefulAgent
+from runtime_support import RedisProcess, StatefulAgent
 
 
 @pytest.fixture(autouse=True)
-def isolated_process_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Run each test with no process runtime installed and the rollback switch off."""
+def isolated_context(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run each test with no configured runtime, a fresh class registry, the rollback
+    switch off and no MIGRATOR_RUNTIME_* limits from the environment."""
+    from migrator.runtime import holder, registry
+
     monkeypatch.delenv(ARCHITECTURE_VARIABLE, raising=False)
-    saved = PROCESS_RUNTIME.clear()
+    for name in list(os.environ):
+        if name.startswith("MIGRATOR_RUNTIME_"):
+            monkeypatch.delenv(name)
+    tokens = [(holder._installed, holder._installed.set(None)),
+              (registry._context_registry, registry._context_registry.set(None))]
     yield
-    PROCESS_RUNTIME.clear()
-    if saved is not None:
-        PROCESS_RUNTIME.install(saved)
+    for variable, token in reversed(tokens):
+        variable.reset(token)
 
 
 @pytest.fixture
@@ -62,52 +65,29 @@ async def session_factory(tmp_path: Path) -> AsyncIterator[object]:
     await dispose_session_factory(factory)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
+@pytest.fixture(scope="session")
+def redis_binary() -> str:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server binary not found on PATH; .ci/run installs it")
+    return binary
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """Start a throwaway redis-server on an ephemeral 127.0.0.1 port."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server binary not found on PATH; install it to run the Redis tests")
-    for _attempt in range(5):
-        port = _free_port()
-        process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and process.poll() is None:
-            if _answers_ping(port):
-                break
-            time.sleep(0.05)
-        if process.poll() is None and _answers_ping(port):
-            break
-        # Another process took the port between probe and start; try a new one.
-        process.kill()
-        process.wait(10)
-    else:
-        raise RuntimeError("could not start redis-server on a free port")
+def redis_url(redis_binary: str) -> Iterator[str]:
+    """A throwaway redis-server on an ephemeral 127.0.0.1 port, shared by the session."""
+    server = RedisProcess.start_on_free_port(redis_binary)
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        server.stop()
+
+
+@pytest.fixture
+def restartable_redis(redis_binary: str) -> Iterator[RedisProcess]:
+    """A redis-server of this test alone, which the test may kill and start again."""
+    server = RedisProcess.start_on_free_port(redis_binary)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -24,6 +24,7 @@ from migrator.runtime import (
     UserExecutionContext,
     UserWebSocketEmitter,
     create_agent_instance_factory,
+    configure_agent_instance_factory,
     get_agent_class_registry,
     get_agent_instance_factory,
 )
@@ -186,6 +187,7 @@ async def test_rollback_switch_returns_a_shared_factory_with_a_warning(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(ARCHITECTURE_VARIABLE, "singleton")
+    configured = await configure_agent_instance_factory()
     with pytest.warns(SingletonArchitectureWarning, match="rollback"):
         first = get_agent_instance_factory()
     with warnings.catch_warnings():
@@ -193,8 +195,18 @@ async def test_rollback_switch_returns_a_shared_factory_with_a_warning(
         second = get_agent_instance_factory()
     assert first is second
     assert first.bound_user_id is None
+    assert first.runtime is configured.runtime
     async with first.user_execution_scope("alice", "t1") as context:
         assert context.user_id == "alice"
+
+
+def test_rollback_switch_without_configuration_says_what_to_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(ARCHITECTURE_VARIABLE, "singleton")
+    with pytest.warns(SingletonArchitectureWarning), \
+            pytest.raises(DeprecatedFactoryAccessError, match="configure_agent_instance_factory"):
+        get_agent_instance_factory()
 
 
 def test_rollback_switch_off_for_other_values(monkeypatch: pytest.MonkeyPatch) -> None:

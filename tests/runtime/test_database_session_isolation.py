@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from migrator.runtime import AgentInstanceFactory, Runtime, SessionConcurrencyError

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -13,19 +12,21 @@ from pathlib import Path
 import httpx
 import pytest
 import redis.asyncio as redis
-from websockets.asyncio.client import connect
 
 import migrator.runtime
-from migrator.runtime import Runtime, TokenSigner, UserWebSocketEmitter
+from migrator.runtime import EventPublishError, Runtime, TokenSigner, UserWebSocketEmitter
 from migrator.runtime.asgi import create_app
 from migrator.runtime.demo import demo_registry, expected_event_count
 from migrator.runtime.redis_router import RedisEventRouter, RouterNotStartedError
 from migrator.runtime.server import BackgroundServer
 from runtime_support import (
+    JWT_SECRET,
     SECRET,
     WAIT,
     Recorder,
     bounded,
+    connect_events,
+    jwt_for,
     receive_events,
     receives_nothing,
     wait_until,
@@ -52,8 +53,9 @@ async def two_routers(redis_url: str, prefix: str) -> AsyncIterator[list[RedisEv
 
 async def test_publish_before_start_says_what_to_do(redis_url: str) -> None:
     router = RedisEventRouter(redis_url)
-    with pytest.raises(RouterNotStartedError, match="start"):
+    with pytest.raises(EventPublishError, match="start") as caught:
         await UserWebSocketEmitter("alice", "t", "r", router).notify_agent_started("x")
+    assert isinstance(caught.value.__cause__, RouterNotStartedError)
 
 
 async def test_events_cross_routers_to_their_user_only(
@@ -85,9 +87,12 @@ async def test_an_event_whose_body_names_another_user_is_rejected(
     try:
         await client.publish(second.channel("alice"), body)
         await client.publish(second.channel("alice"), "not json")
+        await client.publish(second.channel("alice"), body.replace('"bob"', '"alice"')
+                             .replace('"sequence":1', '"sequence":"1"'))
     finally:
         await client.aclose()
-    await wait_until(lambda: second.rejected == 2)
+    await wait_until(lambda: second.rejected == 3)
+    assert second.reconnects == 0
     assert alice.events == [] and bob.events == []
 
 
@@ -101,9 +106,8 @@ async def test_two_servers_deliver_each_users_events_across_processes(
             BackgroundServer(create_app(runtimes[1], signer)) as two:
         servers = [one, two]
         users = [f"user-{i:02d}" for i in range(20)]
-        sockets = [await bounded(connect(
-            f"{servers[i % 2].ws_url}/ws?token={signer.issue(u)}", open_timeout=WAIT))
-            for i, u in enumerate(users)]
+        sockets = [await connect_events(servers[i % 2].ws_url, signer.issue(u))
+                   for i, u in enumerate(users)]
 
         async def run_elsewhere(i: int, user: str) -> dict:
             async with httpx.AsyncClient(base_url=servers[(i + 1) % 2].http_url,
@@ -138,7 +142,7 @@ async def test_two_servers_deliver_each_users_events_across_processes(
 async def _start_serve_process(redis_url: str) -> tuple[asyncio.subprocess.Process, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "migrator.runtime", "serve", "--port", "0",
-        "--redis-url", redis_url, "--secret", SECRET.decode(), "--no-database",
+        "--redis-url", redis_url, "--secret", JWT_SECRET, "--no-database",
         "--log-level", "warning",
         cwd=REPO_ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )
@@ -169,16 +173,14 @@ async def test_two_serve_processes_route_events_through_redis(redis_url: str) ->
                         await asyncio.sleep(0.05)
 
             await bounded(healthy(), 30)
-            signer = TokenSigner(SECRET)
             users = [f"proc-user-{i}" for i in range(6)]
-            sockets = [await bounded(connect(
-                f"{urls[i % 2].replace('http', 'ws', 1)}/ws?token={signer.issue(u)}",
-                open_timeout=WAIT)) for i, u in enumerate(users)]
+            sockets = [await connect_events(urls[i % 2].replace("http", "ws", 1), jwt_for(u))
+                       for i, u in enumerate(users)]
             runs = []
             for i, user in enumerate(users):
                 response = await http.post(
                     f"{urls[(i + 1) % 2]}/runs",
-                    headers={"Authorization": f"Bearer {signer.issue(user)}"},
+                    headers={"Authorization": f"Bearer {jwt_for(user)}"},
                     json={"agent": "echo", "thread_id": f"t-{i}", "request": user})
                 assert response.status_code == 200, response.text
                 runs.append(response.json())

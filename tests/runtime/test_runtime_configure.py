@@ -7,13 +7,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from migrator.runtime import (
-    PROCESS_RUNTIME,
     AgentClassRegistry,
     InProcessEventRouter,
     RouterMismatchError,
     UserExecutionContext,
     WebSocketBridge,
     configure_agent_instance_factory,
+    configured_runtime,
     create_agent_instance_factory,
     shutdown_agent_instance_factory,
 )
@@ -30,7 +30,7 @@ async def test_configured_parts_reach_per_request_factories(
     returned = await configure_agent_instance_factory(
         agent_registry=legacy, websocket_bridge=WebSocketBridge(router),
         websocket_manager=router, session_factory=session_factory, class_registry=registry)
-    runtime = PROCESS_RUNTIME.get()
+    runtime = configured_runtime()
     assert runtime is not None and returned.runtime is runtime
     assert runtime.legacy_registry is legacy
 
@@ -47,7 +47,7 @@ async def test_configured_parts_reach_per_request_factories(
     assert returned.get_factory_metrics()["sessions_closed"] == 1
 
     await shutdown_agent_instance_factory()
-    assert PROCESS_RUNTIME.get() is None
+    assert configured_runtime() is None
     assert create_agent_instance_factory(context).runtime.configured is False
 
 
@@ -56,7 +56,7 @@ async def test_bridge_and_manager_on_different_routers_are_refused() -> None:
         await configure_agent_instance_factory(
             websocket_bridge=WebSocketBridge(InProcessEventRouter()),
             websocket_manager=InProcessEventRouter())
-    assert PROCESS_RUNTIME.get() is None
+    assert configured_runtime() is None
 
 
 async def test_configure_without_arguments_uses_an_in_process_router() -> None:

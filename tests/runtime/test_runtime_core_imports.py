@@ -13,12 +13,14 @@ import migrator.runtime
 RUNTIME_DIR = Path(migrator.runtime.__file__).parent
 REPO_ROOT = RUNTIME_DIR.parent.parent
 # Modules allowed to import third-party packages, each only its own.
-EXTRA_MODULES = {"db.py", "asgi.py", "redis_router.py", "server.py", "__main__.py"}
+EXTRA_MODULES = {"db.py", "asgi.py", "redis_router.py", "server.py", "__main__.py",
+                 "connection.py", "jwt_auth.py", "prometheus.py"}
 
 CORE_SCRIPT = textwrap.dedent("""
     import asyncio, sys
     BLOCKED = {"starlette", "uvicorn", "websockets", "sqlalchemy", "aiosqlite", "redis",
-               "httpx", "anyio", "libcst", "typer", "rich", "pathspec"}
+               "httpx", "anyio", "libcst", "typer", "rich", "pathspec", "jwt",
+               "prometheus_client"}
 
     class Blocker:
         def find_spec(self, name, path=None, target=None):

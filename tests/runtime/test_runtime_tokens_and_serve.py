@@ -98,3 +98,62 @@ def test_serve_without_a_secret_warns_and_serves(tmp_path: Path) -> None:
         process.wait(20)
         reader.join(20)
         process.stderr.close()
+
+
+def test_serve_refuses_a_bad_limit_with_exit_2(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "MIGRATOR_RUNTIME_SEND_TIMEOUT": "soon"}
+    result = subprocess.run(
+        [sys.executable, "-m", "migrator.runtime", "serve", "--port", "0", "--no-database"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "MIGRATOR_RUNTIME_SEND_TIMEOUT='soon' is not a number" in result.stderr
+
+
+def test_serve_demo_issues_tokens_and_logs_json_without_them(tmp_path: Path) -> None:
+    import json
+
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATOR_RUNTIME_")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "migrator.runtime", "serve", "--port", "0", "--demo",
+         "--no-database", "--log-format", "json", "--secret", "s" * 32],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        address = None
+        while address is None:
+            line = process.stderr.readline()
+            assert line, "serve exited before it reported its address"
+            found = re.search(r"serving on (http://\S+)", line)
+            address = found.group(1) if found else None
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                request = urllib.request.Request(
+                    f"{address}/auth/token", data=b'{"user_id": "alice"}', method="POST",
+                    headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=5) as reply:
+                    token = json.loads(reply.read())["token"]
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not answer within 30 s"
+                time.sleep(0.05)
+        ws_url = address.replace("http", "ws", 1)
+        with connect(f"{ws_url}/ws?token={token}", open_timeout=10) as socket:
+            with pytest.raises(ConnectionClosed):
+                socket.recv(timeout=10)
+            assert socket.close_code == 1008
+        with connect(f"{ws_url}/ws", subprotocols=["migrator.events.v1", f"bearer.{token}"],
+                     open_timeout=10) as socket:
+            assert socket.subprotocol == "migrator.events.v1"
+    finally:
+        process.terminate()
+        _, errors = process.communicate(timeout=30)
+    records = [json.loads(line) for line in errors.splitlines() if line.startswith("{")]
+    assert records, errors
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    assert any("[redacted]" in record["message"] for record in records)
+    assert token not in errors

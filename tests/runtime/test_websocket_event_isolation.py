@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 from migrator.runtime import InProcessEventRouter, Runtime, TokenSigner
 from migrator.runtime.asgi import POLICY_VIOLATION, create_app
+from migrator.runtime.auth import EVENTS_SUBPROTOCOL, client_subprotocols
 from migrator.runtime.demo import demo_registry, expected_event_count
 from migrator.runtime.server import BackgroundServer
 from runtime_support import (
@@ -22,6 +23,7 @@ from runtime_support import (
     WAIT,
     bounded,
     receive_events,
+    connect_events,
     receives_nothing,
     wait_until,
 )
@@ -37,9 +39,8 @@ class Served:
     http: httpx.AsyncClient
 
     async def connect(self, user_id: str) -> ClientConnection:
-        token = (await self.http.post("/auth/token", json={"user_id": user_id})).json()["token"]
-        return await bounded(connect(f"{self.server.ws_url}/ws?token={token}",
-                                     open_timeout=WAIT, max_queue=None))
+        return await connect_events(self.server.ws_url, self.signer.issue(user_id),
+                                    max_queue=None)
 
     async def run(self, user_id: str, thread_id: str, steps: int, pause_ms: int = 1) -> dict:
         token = self.signer.issue(user_id)
@@ -139,8 +140,10 @@ async def test_one_users_disconnect_affects_no_one_else(served: Served) -> None:
         await socket.close()
 
 
-async def assert_refused(served: Served, query: str) -> str:
-    async with connect(f"{served.server.ws_url}/ws{query}", open_timeout=WAIT) as socket:
+async def assert_refused(served: Served, token: str | None, query: str = "") -> str:
+    subprotocols = client_subprotocols(token) if token else [EVENTS_SUBPROTOCOL]
+    async with connect(f"{served.server.ws_url}/ws{query}", open_timeout=WAIT,
+                       subprotocols=subprotocols) as socket:
         with pytest.raises(ConnectionClosed):
             await bounded(socket.recv())
         assert socket.close_code == POLICY_VIOLATION
@@ -163,12 +166,14 @@ async def test_missing_forged_and_expired_tokens_are_refused(served: Served) -> 
     genuine = served.signer.issue("attacker")
     other_secret = TokenSigner(b"another-secret-0123456789").issue("victim")
     expired = served.signer.issue("victim", ttl_seconds=-1)
-    assert "missing" in await assert_refused(served, "")
-    assert "signature" in await assert_refused(served, f"?token={forge(genuine, 'victim')}")
-    assert "signature" in await assert_refused(served, f"?token={other_secret}")
-    assert "expired" in await assert_refused(served, f"?token={expired}")
-    assert "malformed" in await assert_refused(served, "?token=garbage")
+    assert "missing" in await assert_refused(served, None)
+    assert "signature" in await assert_refused(served, forge(genuine, "victim"))
+    assert "signature" in await assert_refused(served, other_secret)
+    assert "expired" in await assert_refused(served, expired)
+    assert "malformed" in await assert_refused(served, "garbage")
+    assert "URLs" in await assert_refused(served, None, f"?token={genuine}")
     assert served.runtime.router.connection_count() == 1
+    assert served.runtime.tracker.counters.auth_refused == 6
 
     response = await served.http.post(
         "/runs", headers={"Authorization": f"Bearer {forge(genuine, 'victim')}"},
