@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import dataclasses
 import os
+import threading
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -33,16 +34,42 @@ class Installation:
     legacy_factory: AgentInstanceFactory
 
 
-# Not process-wide: each thread starts without one, and asyncio tasks inherit the value of
-# the context that created them, so a server configured before it starts serving (or an
-# app that sets it per request) sees its own runtime and nothing else.
+# An app sets its runtime for the requests it serves (`using_runtime`); tasks inherit the
+# value of the context that created them. Start-up code that configures the factory (often a
+# coroutine run by asyncio.run, whose context changes do not outlive it) also sets the
+# process's default, which contexts without a runtime of their own use.
 _installed: contextvars.ContextVar[Installation | None] = contextvars.ContextVar(
     "migrator_runtime_installation", default=None)
 
 
-def configured_runtime() -> Runtime | None:
-    """Return the runtime configured in the current context, or None."""
+class _ProcessInstallation:
+    """The runtime configured at start-up for the whole process, set and read under a lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: Installation | None = None
+
+    def get(self) -> Installation | None:
+        with self._lock:
+            return self._value
+
+    def swap(self, value: Installation | None) -> Installation | None:
+        with self._lock:
+            previous, self._value = self._value, value
+            return previous
+
+
+_process_installation = _ProcessInstallation()
+
+
+def _current() -> Installation | None:
     installation = _installed.get()
+    return installation if installation is not None else _process_installation.get()
+
+
+def configured_runtime() -> Runtime | None:
+    """Return the runtime configured in the current context (else at start-up), or None."""
+    installation = _current()
     return None if installation is None else installation.runtime
 
 
@@ -95,14 +122,18 @@ async def configure_agent_instance_factory(
         legacy_registry=agent_registry,
     )
     await runtime.start()
-    _installed.set(Installation(runtime, AgentInstanceFactory(runtime)))
+    installation = Installation(runtime, AgentInstanceFactory(runtime))
+    _installed.set(installation)
+    _process_installation.swap(installation)
     return AgentInstanceFactory(runtime)
 
 
 async def shutdown_agent_instance_factory() -> None:
-    """Stop the runtime configured in this context and uninstall it."""
-    installation = _installed.get()
+    """Stop the runtime configured in this context (else at start-up) and uninstall it."""
+    installation = _current()
     _installed.set(None)
+    if installation is not None and _process_installation.get() is installation:
+        _process_installation.swap(None)
     if installation is not None:
         await installation.runtime.aclose()
 
@@ -121,7 +152,7 @@ def get_agent_instance_factory() -> AgentInstanceFactory:
             SingletonArchitectureWarning,
             stacklevel=2,
         )
-        installation = _installed.get()
+        installation = _current()
         if installation is None:
             raise DeprecatedFactoryAccessError(
                 f"{ARCHITECTURE_VARIABLE}=singleton needs a configured runtime to share: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import threading
 import dataclasses
 import inspect
 from collections.abc import Mapping
@@ -171,17 +172,33 @@ def _class_level_user_state(agent_class: type) -> list[str]:
     return found
 
 
-# Per context, not per process: startup code fills the registry of its context, and the
-# runtimes built there (and the tasks they serve) use it; another thread starts empty.
+# A context may carry its own class registry (a test, or an app built with its own); without
+# one, the process's registry stands: the split architecture's one class registry, filled at
+# start-up (often in a coroutine run by asyncio.run, whose context changes do not outlive it)
+# and frozen when a runtime starts, so it holds classes only, never per-user state.
 _context_registry: contextvars.ContextVar[AgentClassRegistry | None] = contextvars.ContextVar(
     "migrator_runtime_class_registry", default=None)
 
 
+class _ProcessRegistry:
+    """Creates the process's class registry once, on first use, under a lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._registry: AgentClassRegistry | None = None
+
+    def get(self) -> AgentClassRegistry:
+        with self._lock:
+            if self._registry is None:
+                self._registry = AgentClassRegistry()
+            return self._registry
+
+
+_process_registry = _ProcessRegistry()
+
+
 def get_agent_class_registry() -> AgentClassRegistry:
-    """Return the current context's class registry: filled at startup, frozen when a runtime
-    starts, then only read."""
+    """Return the class registry of the current context, else the process's: filled at
+    start-up, frozen when a runtime starts, then only read."""
     registry = _context_registry.get()
-    if registry is None:
-        registry = AgentClassRegistry()
-        _context_registry.set(registry)
-    return registry
+    return registry if registry is not None else _process_registry.get()

@@ -30,8 +30,10 @@ def isolated_context(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith("MIGRATOR_RUNTIME_"):
             monkeypatch.delenv(name)
     tokens = [(holder._installed, holder._installed.set(None)),
-              (registry._context_registry, registry._context_registry.set(None))]
+              (registry._context_registry, registry._context_registry.set(registry.AgentClassRegistry()))]
+    process_default = holder._process_installation.swap(None)
     yield
+    holder._process_installation.swap(process_default)
     for variable, token in reversed(tokens):
         variable.reset(token)
 

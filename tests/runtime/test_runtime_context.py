@@ -111,3 +111,27 @@ def test_summary_has_the_guides_keys() -> None:
     summary = UserExecutionContext("alice", "t1", "r1").summary()
     assert summary["has_websocket_emitter"] is False
     assert summary["run_id"] == "r1"
+
+
+def test_startup_run_by_asyncio_run_configures_the_process() -> None:
+    """Start-up code run with asyncio.run (its own context) registers and configures for the
+    whole process, as the migrated services do."""
+    from migrator.runtime import create_agent_instance_factory, get_agent_class_registry, holder, registry
+    from migrator.runtime.demo import EchoAgent
+    from migrator.runtime.holder import configure_agent_instance_factory, shutdown_agent_instance_factory
+
+    async def startup() -> None:
+        get_agent_class_registry().register("helper", EchoAgent, "helps")
+        await configure_agent_instance_factory()
+
+    own = registry._context_registry.set(None)
+    try:
+        asyncio.run(startup())
+        assert get_agent_class_registry().is_frozen()
+        assert "helper" in get_agent_class_registry().list_agent_names()
+        context = UserExecutionContext.from_request_supervisor(user_id="u-1", thread_id="t-1")
+        assert create_agent_instance_factory(context).runtime is holder.configured_runtime()
+    finally:
+        asyncio.run(shutdown_agent_instance_factory())
+        registry._context_registry.reset(own)
+        registry._process_registry = registry._ProcessRegistry()
