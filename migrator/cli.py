@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import json
+import os
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
 import typer
 
-from migrator import report
+import migrator
+from migrator import gate, report
 from migrator.config import load_config
 from migrator.exit_codes import ExitCode, UsageError
 from migrator.progress import ProgressBar
+from migrator.report.data import ReportData
 from migrator.results import RunResult, Status
 from migrator.rules import select
 from migrator.session import Session, project_rules
+from migrator.terminal import Messages, console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,7 +32,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        _print(f"migrator {migrator.__version__}")
+        raise typer.Exit(ExitCode.CLEAN)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Find and rewrite the singleton agent-registry patterns, phase by phase."""
 
 
 class ReportFormat(str, enum.Enum):
@@ -45,17 +63,22 @@ class ApplyFormat(str, enum.Enum):
     json = "json"
 
 
+class MergeFormat(str, enum.Enum):
+    json = "json"
+    sarif = "sarif"
+
+
 PathsArg = typer.Argument(None, help="Files or folders to work on (default: the current folder).")
 PhaseOpt = typer.Option(None, "--phase", "-p", help="Phase id (2A), alias (production) or all; repeatable.")
 JobsOpt = typer.Option(0, "--jobs", "-j", help="Worker processes (0: one per core).", min=0)
 NoCacheOpt = typer.Option(False, "--no-cache", help="Neither read nor update the result cache in .migrator/cache.")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="Print only the report and errors: no status or warnings.")
+VerboseOpt = typer.Option(False, "--verbose", "-v", help="Also print the root, configuration and files chosen.")
+ShardOpt = typer.Option(None, "--shard", metavar="K/N", help="Scan only shard K of N (a stable split by path).")
 
 
 def _console(stream: TextIO | None = None, width: int | None = None) -> Console:
-    """A Rich console for the table reports; Rich is imported only when one is drawn."""
-    from rich.console import Console
-
-    return Console(file=stream if stream is not None else sys.stdout, soft_wrap=True, width=width)
+    return console(stream, width)
 
 
 def _say(text: str) -> None:
@@ -75,24 +98,27 @@ def _emit(text: str, output: Optional[Path]) -> None:
         output.write_text(text, encoding="utf-8")
 
 
-def exit_code(command: str, result: RunResult, baseline_left: int | None = None) -> ExitCode:
-    """The one place that maps a run's result to the process exit code."""
+def exit_code(command: str, result: RunResult) -> ExitCode:
+    """The one place that maps a run's result to the process exit code (`result` holds only the
+    findings that count: for `check --baseline`, those not in the baseline)."""
     if command == "scan":
         return ExitCode.CLEAN
     if command == "check":
-        remaining = len(result.findings) if baseline_left is None else baseline_left
-        return ExitCode.FINDINGS if remaining or result.errors else ExitCode.CLEAN
+        return ExitCode.FINDINGS if result.findings or result.errors else ExitCode.CLEAN
     manual = [f for f in result.findings if not f.fixable]
     return ExitCode.FINDINGS if manual or result.errors else ExitCode.CLEAN
 
 
-def _report(result: RunResult, session: Session, fmt: ReportFormat, output: Optional[Path], findings_list: bool) -> None:
+def _report(
+    checked: gate.Gate, session: Session, fmt: ReportFormat, output: Optional[Path], findings_list: bool, fixes_from=None
+) -> None:
+    result = checked.result
     if fmt is ReportFormat.json:
-        _emit(report.render_json(result), output)
+        _emit(report.render_json(checked.report_data(session)), output)
     elif fmt is ReportFormat.sarif:
-        _emit(report.render_sarif(result, session.rules), output)
+        _emit(report.render_sarif(checked.report_data(session, fixes_from), session.rules), output)
     elif fmt is ReportFormat.github:
-        _emit(report.render_github(result), output)
+        _emit(report.render_github(checked.report_data(session)), output)
     else:
         with contextlib.ExitStack() as stack:
             stream = None if output is None else stack.enter_context(output.open("w", encoding="utf-8"))
@@ -108,12 +134,36 @@ def _print_table(console: Console, result: RunResult, session: Session, findings
     print_errors(console, result)
 
 
-def _status_line(result: RunResult) -> None:
-    summary = result.summary()
-    _say(
+def _status_line(checked: gate.Gate, messages: Messages) -> None:
+    summary = checked.result.summary()
+    tolerated = f"; {checked.tolerated} tolerated by the baseline" if checked.tolerated else ""
+    messages.status(
         f"{summary['files_scanned']} file(s) scanned, {summary['findings']} finding(s) "
-        f"in {summary['files_with_findings']} file(s), {len(result.errors)} error(s)"
+        f"in {summary['files_with_findings']} file(s), {len(checked.result.errors)} error(s){tolerated}"
     )
+
+
+def _run_for_report(session: Session, fmt: ReportFormat, jobs: int, no_cache: bool, label: str) -> tuple[RunResult, RunResult | None]:
+    """Run the rules; SARIF carries each fix's edits, so for it the rewrite runs too (nothing is written)."""
+    fixing = fmt is ReportFormat.sarif
+    with ProgressBar(label) as progress:
+        result = session.run(fix=fixing, jobs=jobs, use_cache=not no_cache and not fixing, progress=progress)
+    return result, result if fixing else None
+
+
+def _plain(session: Session, result: RunResult, fmt: ReportFormat) -> gate.Gate:
+    """The run as reported without a baseline; JSON and SARIF carry fingerprints."""
+    from migrator.baseline import fingerprints
+
+    wanted = fmt in (ReportFormat.json, ReportFormat.sarif)
+    return gate.Gate(result, tuple(fingerprints(session.config.root, result.findings)) if wanted else ())
+
+
+def _check_format(given: Optional[ReportFormat]) -> ReportFormat:
+    """The format asked for; under GitHub Actions, annotations by default."""
+    if given is not None:
+        return given
+    return ReportFormat.github if os.environ.get("GITHUB_ACTIONS") == "true" else ReportFormat.table
 
 
 @app.command()
@@ -124,13 +174,18 @@ def scan(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
     jobs: int = JobsOpt,
     no_cache: bool = NoCacheOpt,
+    shard: Optional[str] = ShardOpt,
+    quiet: bool = QuietOpt,
+    verbose: bool = VerboseOpt,
 ) -> None:
     """Count every deprecated use, by phase, rule and file."""
-    session = Session.open(paths or [], phase or [])
-    with ProgressBar("scanning") as progress:
-        result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
-    _report(result, session, format, output, findings_list=False)
-    _status_line(result)
+    messages = Messages.from_flags(quiet, verbose)
+    session = gate.open_session(paths or [], phase or [], shard, messages)
+    result, fixed_run = _run_for_report(session, format, jobs, no_cache, "scanning")
+    checked = _plain(session, result, format)
+    _report(checked, session, format, output, findings_list=False, fixes_from=fixed_run)
+    gate.warn_about_config(session, result, messages)
+    _status_line(checked, messages)
     raise typer.Exit(exit_code("scan", result))
 
 
@@ -138,39 +193,42 @@ def scan(
 def check(
     paths: Optional[list[Path]] = PathsArg,
     phase: Optional[list[str]] = PhaseOpt,
-    format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f"),
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="A JSON report of findings to tolerate."),
+    format: Optional[ReportFormat] = typer.Option(
+        None, "--format", "-f", help="Default: table, or github when GITHUB_ACTIONS=true."
+    ),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    baseline: Optional[Path] = typer.Option(
+        None, "--baseline", help="Tolerate the findings of this baseline (from `migrator baseline`)."
+    ),
+    update_baseline: bool = typer.Option(
+        False, "--update-baseline", help="Remove the baseline's fixed findings from it (never adds any)."
+    ),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings remain."),
     jobs: int = JobsOpt,
     no_cache: bool = NoCacheOpt,
+    shard: Optional[str] = ShardOpt,
+    quiet: bool = QuietOpt,
+    verbose: bool = VerboseOpt,
 ) -> None:
     """Fail (exit 1) while deprecated uses remain; the CI gate."""
-    session = Session.open(paths or [], phase or [])
-    with ProgressBar("checking") as progress:
-        result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
-    left = None
+    messages = Messages.from_flags(quiet, verbose)
+    if update_baseline and baseline is None:
+        raise UsageError("--update-baseline needs --baseline FILE")
+    fmt = _check_format(format)
+    session = gate.open_session(paths or [], phase or [], shard, messages)
+    result, fixed_run = _run_for_report(session, fmt, jobs, no_cache, "checking")
     if baseline is not None:
-        result, left = _apply_baseline(result, baseline)
-    _report(result, session, format, None, findings_list=True)
-    _status_line(result)
-    raise typer.Exit(exit_code("check", result, left))
-
-
-def _apply_baseline(result: RunResult, baseline: Path) -> tuple[RunResult, int]:
-    """Tolerate up to as many findings per (rule, file) as the baseline report holds."""
-    try:
-        data = json.loads(baseline.read_text(encoding="utf-8"))
-        allowed = Counter((item["rule"], item["path"]) for item in data["findings"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise UsageError(f"{baseline}: not a migrator JSON report: {error}") from None
-    new = []
-    for finding in result.findings:
-        key = (finding.rule, finding.path)
-        if allowed[key] > 0:
-            allowed[key] -= 1
-        else:
-            new.append(finding)
-    _say(f"{len(result.findings) - len(new)} finding(s) tolerated by the baseline {baseline}")
-    return result, len(new)
+        checked = gate.apply_baseline(session, result, baseline, update_baseline, messages)
+    else:
+        checked = _plain(session, result, fmt)
+    _report(checked, session, fmt, output, findings_list=True, fixes_from=fixed_run)
+    gate.warn_about_config(session, result, messages)
+    _status_line(checked, messages)
+    code = exit_code("check", checked.result)
+    if exit_zero and code is ExitCode.FINDINGS:
+        messages.detail("--exit-zero: exiting 0 although findings remain")
+        code = ExitCode.CLEAN
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -183,11 +241,28 @@ def apply(
     allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Rewrite files with uncommitted changes."),
     jobs: int = JobsOpt,
     format: ApplyFormat = typer.Option(ApplyFormat.table, "--format", "-f"),
+    interactive: bool = typer.Option(
+        False, "--interactive", "-i", help="Show each file's diff and ask: yes, no, all remaining, quit."
+    ),
+    quiet: bool = QuietOpt,
+    verbose: bool = VerboseOpt,
 ) -> None:
     """Rewrite the files of one phase, journaled so that `rollback` can undo it."""
-    session = Session.open(paths or [], [phase], rule or [])
+    messages = Messages.from_flags(quiet, verbose)
+    if interactive:
+        from migrator import interactive as review
+
+        if dry_run:
+            raise UsageError("--interactive writes what you accept; it cannot be combined with --dry-run")
+        review.require_terminal()
+    session = gate.open_session(paths or [], [phase], None, messages, rule or [])
     with ProgressBar("rewriting") as progress:
-        result = session.run(fix=True, want_diff=diff, jobs=jobs, progress=progress)
+        result = session.run(fix=True, want_diff=diff or interactive, jobs=jobs, progress=progress)
+    gate.warn_about_imports(session, result, messages)
+    if interactive:
+        reviewed = review.review(result, review.ask_terminal, sys.stdout.write)
+        result = reviewed.result
+        messages.status(f"accepted {reviewed.accepted} of {reviewed.offered} file(s)" + (" (quit)" if reviewed.quit else ""))
     run_id = None
     if not dry_run:
         from migrator.writing import write_changes
@@ -196,11 +271,11 @@ def apply(
     changed = [r.path for r in result.changed]
     fixed = sum(1 for r in result.changed for f in r.findings if f.fixable)
     manual = [f for f in result.findings if not f.fixable]
-    if diff:
+    if diff and not interactive:
         sys.stdout.write("".join(r.diff or "" for r in result.files if r.status is Status.CHANGED))
     if format is ApplyFormat.json:
         extra = {"changed_files": changed, "fixed": fixed, "manual": len(manual), "run_id": run_id}
-        sys.stdout.write(report.render_json(result, extra))
+        sys.stdout.write(report.render_json(ReportData.from_run(result), extra))
     elif not diff:
         from migrator.report.table import print_errors, print_findings
 
@@ -208,11 +283,69 @@ def apply(
         print_findings(console, manual)
         print_errors(console, result)
     verb = "would rewrite" if dry_run else "rewrote"
-    _say(
+    messages.status(
         f"{verb} {len(changed)} file(s), {fixed} fix(es); {len(manual)} finding(s) need manual review; "
         f"{len(result.errors)} error(s)" + (f"; run {run_id} (undo: migrator rollback {run_id})" if run_id else "")
     )
     raise typer.Exit(exit_code("apply", result))
+
+
+@app.command(name="baseline")
+def baseline_command(
+    paths: Optional[list[Path]] = PathsArg,
+    phase: Optional[list[str]] = PhaseOpt,
+    output: Path = typer.Option(..., "--output", "-o", help="The baseline file to write."),
+    jobs: int = JobsOpt,
+    no_cache: bool = NoCacheOpt,
+    quiet: bool = QuietOpt,
+    verbose: bool = VerboseOpt,
+) -> None:
+    """Record today's findings, so that `check --baseline FILE` fails only on new ones."""
+    from migrator import baseline as baselines
+
+    messages = Messages.from_flags(quiet, verbose)
+    session = gate.open_session(paths or [], phase or [], None, messages)
+    with ProgressBar("scanning") as progress:
+        result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
+    findings = result.findings
+    prints = baselines.fingerprints(session.config.root, findings)
+    output.write_text(baselines.render(baselines.entries_for(findings, prints)), encoding="utf-8")
+    gate.warn_about_config(session, result, messages)
+    messages.status(f"wrote {len(findings)} finding(s) of {len(session.files)} file(s) to the baseline {output}")
+    raise typer.Exit(ExitCode.CLEAN)
+
+
+@app.command(name="merge-reports")
+def merge_reports_command(
+    reports: list[Path] = typer.Argument(..., help="JSON reports (--format json) of the shards of one project."),
+    format: MergeFormat = typer.Option(MergeFormat.json, "--format", "-f"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the merged report to this file."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings remain."),
+    quiet: bool = QuietOpt,
+) -> None:
+    """Combine the JSON reports of `--shard` runs into one report; exits like `check`."""
+    from migrator.merge import merge
+    from migrator.results import FileError
+
+    messages = Messages.from_flags(quiet, False)
+    merged = merge(reports)
+    data = ReportData(
+        merged.findings,
+        tuple(FileError(e["path"], e["message"]) for e in merged.errors),
+        merged.summary(),
+        fingerprints=merged.fingerprints,
+        safety=merged.safety,
+    )
+    if format is MergeFormat.sarif:
+        _emit(report.render_sarif(data, project_rules(load_config(Path(".")))), output)
+    else:
+        _emit(report.render_json(data), output)
+    messages.status(
+        f"merged {len(reports)} report(s): {merged.files_scanned} file(s) scanned, "
+        f"{len(merged.findings)} finding(s), {len(merged.errors)} error(s)"
+    )
+    failed = (merged.findings or merged.errors) and not exit_zero
+    raise typer.Exit(ExitCode.FINDINGS if failed else ExitCode.CLEAN)
 
 
 @app.command(name="rollback")
@@ -224,7 +357,14 @@ def rollback_command(
     """Restore the original bytes of every file an apply run rewrote."""
     from migrator.writing import rollback
 
-    undone = rollback(load_config(path).root, run_id, force)
+    root = load_config(path).root
+    if force:
+        from migrator.rollback_copies import keep_changed_files
+
+        kept_run, folder, kept = keep_changed_files(root, run_id)
+        if kept:
+            _say(f"kept a copy of {len(kept)} file(s) edited since run {kept_run} in {folder}: {', '.join(kept[:10])}")
+    undone = rollback(root, run_id, force)
     for restored in undone.restored:
         _print(restored)
     _say(f"restored {len(undone.restored)} file(s) from run {undone.run_id}")
