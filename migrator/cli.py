@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
@@ -12,14 +10,24 @@ from typing import TYPE_CHECKING, Optional, TextIO
 import typer
 
 import migrator
-from migrator import gate, report
+from migrator import cli_ci, cli_report, gate, report
+from migrator.cli_options import (
+    JobsOpt,
+    NoCacheOpt,
+    PathsArg,
+    PhaseOpt,
+    QuietOpt,
+    ReportFormat,
+    ShardOpt,
+    VerboseOpt,
+)
 from migrator.config import load_config
 from migrator.exit_codes import ExitCode, UsageError
 from migrator.progress import ProgressBar
 from migrator.report.data import ReportData
 from migrator.results import RunResult, Status
 from migrator.rules import select
-from migrator.session import Session, project_rules
+from migrator.session import project_rules
 from migrator.terminal import Messages, console
 
 if TYPE_CHECKING:
@@ -51,30 +59,9 @@ def _root(
     """Find and rewrite the singleton agent-registry patterns, phase by phase."""
 
 
-class ReportFormat(str, enum.Enum):
-    table = "table"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-
-
 class ApplyFormat(str, enum.Enum):
     table = "table"
     json = "json"
-
-
-class MergeFormat(str, enum.Enum):
-    json = "json"
-    sarif = "sarif"
-
-
-PathsArg = typer.Argument(None, help="Files or folders to work on (default: the current folder).")
-PhaseOpt = typer.Option(None, "--phase", "-p", help="Phase id (2A), alias (production) or all; repeatable.")
-JobsOpt = typer.Option(0, "--jobs", "-j", help="Worker processes (0: one per core).", min=0)
-NoCacheOpt = typer.Option(False, "--no-cache", help="Neither read nor update the result cache in .migrator/cache.")
-QuietOpt = typer.Option(False, "--quiet", "-q", help="Print only the report and errors: no status or warnings.")
-VerboseOpt = typer.Option(False, "--verbose", "-v", help="Also print the root, configuration and files chosen.")
-ShardOpt = typer.Option(None, "--shard", metavar="K/N", help="Scan only shard K of N (a stable split by path).")
 
 
 def _console(stream: TextIO | None = None, width: int | None = None) -> Console:
@@ -91,13 +78,6 @@ def _print(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def _emit(text: str, output: Optional[Path]) -> None:
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
-
-
 def exit_code(command: str, result: RunResult) -> ExitCode:
     """The one place that maps a run's result to the process exit code (`result` holds only the
     findings that count: for `check --baseline`, those not in the baseline)."""
@@ -107,63 +87,6 @@ def exit_code(command: str, result: RunResult) -> ExitCode:
         return ExitCode.FINDINGS if result.findings or result.errors else ExitCode.CLEAN
     manual = [f for f in result.findings if not f.fixable]
     return ExitCode.FINDINGS if manual or result.errors else ExitCode.CLEAN
-
-
-def _report(
-    checked: gate.Gate, session: Session, fmt: ReportFormat, output: Optional[Path], findings_list: bool, fixes_from=None
-) -> None:
-    result = checked.result
-    if fmt is ReportFormat.json:
-        _emit(report.render_json(checked.report_data(session)), output)
-    elif fmt is ReportFormat.sarif:
-        _emit(report.render_sarif(checked.report_data(session, fixes_from), session.rules), output)
-    elif fmt is ReportFormat.github:
-        _emit(report.render_github(checked.report_data(session)), output)
-    else:
-        with contextlib.ExitStack() as stack:
-            stream = None if output is None else stack.enter_context(output.open("w", encoding="utf-8"))
-            _print_table(_console(stream, width=None if output is None else 200), result, session, findings_list)
-
-
-def _print_table(console: Console, result: RunResult, session: Session, findings_list: bool) -> None:
-    from migrator.report.table import print_counts, print_errors, print_findings
-
-    if findings_list:
-        print_findings(console, result.findings)
-    print_counts(console, result, session.rules)
-    print_errors(console, result)
-
-
-def _status_line(checked: gate.Gate, messages: Messages) -> None:
-    summary = checked.result.summary()
-    tolerated = f"; {checked.tolerated} tolerated by the baseline" if checked.tolerated else ""
-    messages.status(
-        f"{summary['files_scanned']} file(s) scanned, {summary['findings']} finding(s) "
-        f"in {summary['files_with_findings']} file(s), {len(checked.result.errors)} error(s){tolerated}"
-    )
-
-
-def _run_for_report(session: Session, fmt: ReportFormat, jobs: int, no_cache: bool, label: str) -> tuple[RunResult, RunResult | None]:
-    """Run the rules; SARIF carries each fix's edits, so for it the rewrite runs too (nothing is written)."""
-    fixing = fmt is ReportFormat.sarif
-    with ProgressBar(label) as progress:
-        result = session.run(fix=fixing, jobs=jobs, use_cache=not no_cache and not fixing, progress=progress)
-    return result, result if fixing else None
-
-
-def _plain(session: Session, result: RunResult, fmt: ReportFormat) -> gate.Gate:
-    """The run as reported without a baseline; JSON and SARIF carry fingerprints."""
-    from migrator.baseline import fingerprints
-
-    wanted = fmt in (ReportFormat.json, ReportFormat.sarif)
-    return gate.Gate(result, tuple(fingerprints(session.config.root, result.findings)) if wanted else ())
-
-
-def _check_format(given: Optional[ReportFormat]) -> ReportFormat:
-    """The format asked for; under GitHub Actions, annotations by default."""
-    if given is not None:
-        return given
-    return ReportFormat.github if os.environ.get("GITHUB_ACTIONS") == "true" else ReportFormat.table
 
 
 @app.command()
@@ -181,11 +104,11 @@ def scan(
     """Count every deprecated use, by phase, rule and file."""
     messages = Messages.from_flags(quiet, verbose)
     session = gate.open_session(paths or [], phase or [], shard, messages)
-    result, fixed_run = _run_for_report(session, format, jobs, no_cache, "scanning")
-    checked = _plain(session, result, format)
-    _report(checked, session, format, output, findings_list=False, fixes_from=fixed_run)
+    result, fixed_run = cli_report.run_for_report(session, format, jobs, no_cache, "scanning")
+    checked = cli_report.plain(session, result, format)
+    cli_report.render(checked, session, format, output, findings_list=False, fixes_from=fixed_run)
     gate.warn_about_config(session, result, messages)
-    _status_line(checked, messages)
+    cli_report.status_line(checked, messages)
     raise typer.Exit(exit_code("scan", result))
 
 
@@ -214,16 +137,16 @@ def check(
     messages = Messages.from_flags(quiet, verbose)
     if update_baseline and baseline is None:
         raise UsageError("--update-baseline needs --baseline FILE")
-    fmt = _check_format(format)
+    fmt = cli_report.check_format(format)
     session = gate.open_session(paths or [], phase or [], shard, messages)
-    result, fixed_run = _run_for_report(session, fmt, jobs, no_cache, "checking")
+    result, fixed_run = cli_report.run_for_report(session, fmt, jobs, no_cache, "checking")
     if baseline is not None:
         checked = gate.apply_baseline(session, result, baseline, update_baseline, messages)
     else:
-        checked = _plain(session, result, fmt)
-    _report(checked, session, fmt, output, findings_list=True, fixes_from=fixed_run)
+        checked = cli_report.plain(session, result, fmt)
+    cli_report.render(checked, session, fmt, output, findings_list=True, fixes_from=fixed_run)
     gate.warn_about_config(session, result, messages)
-    _status_line(checked, messages)
+    cli_report.status_line(checked, messages)
     code = exit_code("check", checked.result)
     if exit_zero and code is ExitCode.FINDINGS:
         messages.detail("--exit-zero: exiting 0 although findings remain")
@@ -290,62 +213,8 @@ def apply(
     raise typer.Exit(exit_code("apply", result))
 
 
-@app.command(name="baseline")
-def baseline_command(
-    paths: Optional[list[Path]] = PathsArg,
-    phase: Optional[list[str]] = PhaseOpt,
-    output: Path = typer.Option(..., "--output", "-o", help="The baseline file to write."),
-    jobs: int = JobsOpt,
-    no_cache: bool = NoCacheOpt,
-    quiet: bool = QuietOpt,
-    verbose: bool = VerboseOpt,
-) -> None:
-    """Record today's findings, so that `check --baseline FILE` fails only on new ones."""
-    from migrator import baseline as baselines
-
-    messages = Messages.from_flags(quiet, verbose)
-    session = gate.open_session(paths or [], phase or [], None, messages)
-    with ProgressBar("scanning") as progress:
-        result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
-    findings = result.findings
-    prints = baselines.fingerprints(session.config.root, findings)
-    output.write_text(baselines.render(baselines.entries_for(findings, prints)), encoding="utf-8")
-    gate.warn_about_config(session, result, messages)
-    messages.status(f"wrote {len(findings)} finding(s) of {len(session.files)} file(s) to the baseline {output}")
-    raise typer.Exit(ExitCode.CLEAN)
-
-
-@app.command(name="merge-reports")
-def merge_reports_command(
-    reports: list[Path] = typer.Argument(..., help="JSON reports (--format json) of the shards of one project."),
-    format: MergeFormat = typer.Option(MergeFormat.json, "--format", "-f"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the merged report to this file."),
-    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings remain."),
-    quiet: bool = QuietOpt,
-) -> None:
-    """Combine the JSON reports of `--shard` runs into one report; exits like `check`."""
-    from migrator.merge import merge
-    from migrator.results import FileError
-
-    messages = Messages.from_flags(quiet, False)
-    merged = merge(reports)
-    data = ReportData(
-        merged.findings,
-        tuple(FileError(e["path"], e["message"]) for e in merged.errors),
-        merged.summary(),
-        fingerprints=merged.fingerprints,
-        safety=merged.safety,
-    )
-    if format is MergeFormat.sarif:
-        _emit(report.render_sarif(data, project_rules(load_config(Path(".")))), output)
-    else:
-        _emit(report.render_json(data), output)
-    messages.status(
-        f"merged {len(reports)} report(s): {merged.files_scanned} file(s) scanned, "
-        f"{len(merged.findings)} finding(s), {len(merged.errors)} error(s)"
-    )
-    failed = (merged.findings or merged.errors) and not exit_zero
-    raise typer.Exit(ExitCode.FINDINGS if failed else ExitCode.CLEAN)
+app.command(name="baseline")(cli_ci.baseline)
+app.command(name="merge-reports")(cli_ci.merge_reports)
 
 
 @app.command(name="rollback")
