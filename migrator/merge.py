@@ -55,18 +55,21 @@ def merge(paths: Sequence[Path]) -> Merged:
         raise UsageError("merge-reports needs at least one report")
     findings: list[tuple[Finding, str | None, str | None]] = []
     errors: list[dict[str, str]] = []
-    owner: dict[str, Path] = {}
+    owner: dict[str, int] = {}
     roots = set()
     scanned = 0
-    for path in paths:
+    for number, path in enumerate(paths):
         doc = load_report(path)
         roots.add(doc.get("root", "."))
         scanned += int(doc.get("summary", {}).get("files_scanned", 0))
         for item in doc["findings"]:
             finding = _finding(item, path)
-            first = owner.setdefault(finding.path, path)
-            if first != path:
-                raise UsageError(f"{finding.path} is reported by both {first} and {path}; were the shards different?")
+            first = owner.setdefault(finding.path, number)
+            if first != number:
+                raise UsageError(
+                    f"{finding.path} is reported by both {paths[first]} and {path}; "
+                    "were the shards of different runs, or a report given twice?"
+                )
             findings.append((finding, item.get("fingerprint"), item.get("safety")))
         errors.extend({"path": str(e.get("path", "")), "message": str(e.get("message", ""))} for e in doc.get("errors", []))
     if len(roots) > 1:
