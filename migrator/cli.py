@@ -12,6 +12,7 @@ import typer
 import migrator
 from migrator import cli_ci, cli_report, gate, report
 from migrator.cli_options import (
+    AllowNoFilesOpt,
     JobsOpt,
     NoCacheOpt,
     PathsArg,
@@ -127,6 +128,7 @@ def check(
         False, "--update-baseline", help="Remove the baseline's fixed findings from it (never adds any)."
     ),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings remain."),
+    allow_no_files: bool = AllowNoFilesOpt,
     jobs: int = JobsOpt,
     no_cache: bool = NoCacheOpt,
     shard: Optional[str] = ShardOpt,
@@ -138,7 +140,7 @@ def check(
     if update_baseline and baseline is None:
         raise UsageError("--update-baseline needs --baseline FILE")
     fmt = cli_report.check_format(format)
-    session = gate.open_session(paths or [], phase or [], shard, messages)
+    session = gate.open_session(paths or [], phase or [], shard, messages, allow_no_files=allow_no_files)
     result, fixed_run = cli_report.run_for_report(session, fmt, jobs, no_cache, "checking")
     if baseline is not None:
         checked = gate.apply_baseline(session, result, baseline, update_baseline, messages)
@@ -167,6 +169,7 @@ def apply(
     interactive: bool = typer.Option(
         False, "--interactive", "-i", help="Show each file's diff and ask: yes, no, all remaining, quit."
     ),
+    allow_no_files: bool = AllowNoFilesOpt,
     quiet: bool = QuietOpt,
     verbose: bool = VerboseOpt,
 ) -> None:
@@ -178,7 +181,7 @@ def apply(
         if dry_run:
             raise UsageError("--interactive writes what you accept; it cannot be combined with --dry-run")
         review.require_terminal()
-    session = gate.open_session(paths or [], [phase], None, messages, rule or [])
+    session = gate.open_session(paths or [], [phase], None, messages, rule or [], allow_no_files)
     with ProgressBar("rewriting") as progress:
         result = session.run(fix=True, want_diff=diff or interactive, jobs=jobs, progress=progress)
     gate.warn_about_imports(session, result, messages)

@@ -21,3 +21,6 @@ NoCacheOpt = typer.Option(False, "--no-cache", help="Neither read nor update the
 QuietOpt = typer.Option(False, "--quiet", "-q", help="Print only the report and errors: no status or warnings.")
 VerboseOpt = typer.Option(False, "--verbose", "-v", help="Also print the root, configuration and files chosen.")
 ShardOpt = typer.Option(None, "--shard", metavar="K/N", help="Scan only shard K of N (a stable split by path).")
+AllowNoFilesOpt = typer.Option(
+    False, "--allow-no-files", help="Exit 0, not 2, when no file is left to scan (for hooks that pass file lists)."
+)

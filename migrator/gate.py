@@ -19,11 +19,22 @@ from migrator.shard import Shard
 from migrator.terminal import Messages
 
 
-def open_session(paths: Sequence[Path], phases: Sequence[str], shard: str | None, messages: Messages, rule_ids=()) -> Session:
-    """The session of a command, cut to one shard; a run with no file to scan is refused."""
+def open_session(
+    paths: Sequence[Path],
+    phases: Sequence[str],
+    shard: str | None,
+    messages: Messages,
+    rule_ids: Sequence[str] = (),
+    allow_no_files: bool = False,
+) -> Session:
+    """The session of a command, cut to one shard. A run with no file to scan is refused, unless
+    `allow_no_files` (a hook handing over its own list, which the configuration may exclude)."""
     session = Session.open(paths, phases, rule_ids)
     config = session.config
     messages.detail(f"project root: {config.root}; configuration: {config.source or 'none (defaults)'}")
+    if not session.files and allow_no_files:
+        messages.status("no file to scan: every path given is excluded, or in another phase")
+        return session
     if not session.files:
         where = ", ".join(str(p) for p in paths) or "."
         phase_note = f" in phase {', '.join(phases)}" if phases else ""
