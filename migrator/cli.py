@@ -13,6 +13,7 @@ import migrator
 from migrator import cli_ci, cli_report, gate, report
 from migrator.cli_options import (
     AllowNoFilesOpt,
+    ForceExcludeOpt,
     JobsOpt,
     NoCacheOpt,
     PathsArg,
@@ -129,6 +130,7 @@ def check(
     ),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings remain."),
     allow_no_files: bool = AllowNoFilesOpt,
+    force_exclude: bool = ForceExcludeOpt,
     jobs: int = JobsOpt,
     no_cache: bool = NoCacheOpt,
     shard: Optional[str] = ShardOpt,
@@ -140,7 +142,9 @@ def check(
     if update_baseline and baseline is None:
         raise UsageError("--update-baseline needs --baseline FILE")
     fmt = cli_report.check_format(format)
-    session = gate.open_session(paths or [], phase or [], shard, messages, allow_no_files=allow_no_files)
+    session = gate.open_session(
+        paths or [], phase or [], shard, messages, allow_no_files=allow_no_files, force_exclude=force_exclude
+    )
     result, fixed_run = cli_report.run_for_report(session, fmt, jobs, no_cache, "checking")
     if baseline is not None:
         checked = gate.apply_baseline(session, result, baseline, update_baseline, messages)
@@ -170,6 +174,7 @@ def apply(
         False, "--interactive", "-i", help="Show each file's diff and ask: yes, no, all remaining, quit."
     ),
     allow_no_files: bool = AllowNoFilesOpt,
+    force_exclude: bool = ForceExcludeOpt,
     quiet: bool = QuietOpt,
     verbose: bool = VerboseOpt,
 ) -> None:
@@ -181,7 +186,7 @@ def apply(
         if dry_run:
             raise UsageError("--interactive writes what you accept; it cannot be combined with --dry-run")
         review.require_terminal()
-    session = gate.open_session(paths or [], [phase], None, messages, rule or [], allow_no_files)
+    session = gate.open_session(paths or [], [phase], None, messages, rule or [], allow_no_files, force_exclude)
     with ProgressBar("rewriting") as progress:
         result = session.run(fix=True, want_diff=diff or interactive, jobs=jobs, progress=progress)
     gate.warn_about_imports(session, result, messages)

@@ -24,3 +24,6 @@ ShardOpt = typer.Option(None, "--shard", metavar="K/N", help="Scan only shard K 
 AllowNoFilesOpt = typer.Option(
     False, "--allow-no-files", help="Exit 0, not 2, when no file is left to scan (for hooks that pass file lists)."
 )
+ForceExcludeOpt = typer.Option(
+    False, "--force-exclude", help="Skip files named on the command line that 'exclude' or .gitignore exclude."
+)

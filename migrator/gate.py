@@ -26,11 +26,20 @@ def open_session(
     messages: Messages,
     rule_ids: Sequence[str] = (),
     allow_no_files: bool = False,
+    force_exclude: bool = False,
 ) -> Session:
     """The session of a command, cut to one shard. A run with no file to scan is refused, unless
-    `allow_no_files` (a hook handing over its own list, which the configuration may exclude)."""
+    `allow_no_files` (a hook handing over its own list, which the configuration may exclude).
+    With `force_exclude`, files named on the command line are dropped when the tree's
+    discovery (exclude, .gitignore) would not have found them."""
     session = Session.open(paths, phases, rule_ids)
     config = session.config
+    if force_exclude:
+        discovered = {source.relpath for source in session.project_files}
+        kept = tuple(pair for pair in session.files if pair[0].relpath in discovered)
+        if len(kept) < len(session.files):
+            messages.detail(f"--force-exclude: {len(session.files) - len(kept)} named file(s) excluded")
+        session = dataclasses.replace(session, files=kept)
     messages.detail(f"project root: {config.root}; configuration: {config.source or 'none (defaults)'}")
     if not session.files and allow_no_files:
         messages.status("no file to scan: every path given is excluded, or in another phase")

@@ -123,3 +123,14 @@ def test_rollback_force_keeps_a_copy_of_later_edits(cli, project):
     kept = project / ".migrator" / "kept" / run_id / "app" / "routes.py"
     assert kept.read_text().endswith("# my later edit\n")
     assert f"from {FACTORY} import get_agent_instance_factory" in routes.read_text()
+
+
+def test_force_exclude_drops_named_files_the_configuration_excludes(cli, project):
+    write(project, {"vendor/lib.py": f"from {FACTORY} import get_agent_instance_factory\n"})
+    (project / "pyproject.toml").write_text('[tool.migrator]\nexclude = ["vendor/"]\n')
+    assert cli("check", "vendor/lib.py", cwd=project).code == ExitCode.FINDINGS
+    assert cli("check", "vendor/lib.py", "--force-exclude", cwd=project).code == ExitCode.USAGE
+    hook = cli("check", "vendor/lib.py", "app/clean.py", "--force-exclude", "--allow-no-files", "--format", "json", cwd=project)
+    assert hook.code == ExitCode.CLEAN and hook.json()["summary"]["files_scanned"] == 1
+    nothing = cli("check", "vendor/lib.py", "--force-exclude", "--allow-no-files", "--format", "json", cwd=project)
+    assert nothing.code == ExitCode.CLEAN and nothing.json()["summary"]["files_scanned"] == 0
