@@ -33,7 +33,8 @@ def _headings(text: str) -> list[tuple[int, str]]:
 def test_opens_with_the_two_commands():
     first_block = README.split("```bash\n", 1)[1].split("```", 1)[0].splitlines()
     assert README.index("```bash") < README.index("\n## ")
-    assert first_block[0].startswith("pip install . && migrator scan fixtures/netra_sample")
+    assert first_block[0].startswith("pip install . && migrator apply fixtures/netra_sample")
+    assert first_block[0].endswith("; migrator scan fixtures/netra_sample")
     assert first_block[1] == "pip install -e '.[dev]' && pytest"
 
 
