@@ -80,10 +80,10 @@ def _print(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def exit_code(command: str, result: RunResult) -> ExitCode:
+def exit_code(command: str, result: RunResult, exit_zero: bool = False) -> ExitCode:
     """The one place that maps a run's result to the process exit code (`result` holds only the
     findings that count: for `check --baseline`, those not in the baseline)."""
-    if command == "scan":
+    if command == "scan" or exit_zero:
         return ExitCode.CLEAN
     if command == "check":
         return ExitCode.FINDINGS if result.findings or result.errors else ExitCode.CLEAN
@@ -153,11 +153,9 @@ def check(
     cli_report.render(checked, session, fmt, output, findings_list=True, fixes_from=fixed_run)
     gate.warn_about_config(session, result, messages)
     cli_report.status_line(checked, messages)
-    code = exit_code("check", checked.result)
-    if exit_zero and code is ExitCode.FINDINGS:
+    if exit_zero and exit_code("check", checked.result) is ExitCode.FINDINGS:
         messages.detail("--exit-zero: exiting 0 although findings remain")
-        code = ExitCode.CLEAN
-    raise typer.Exit(code)
+    raise typer.Exit(exit_code("check", checked.result, exit_zero))
 
 
 @app.command()
