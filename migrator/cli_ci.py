@@ -15,6 +15,7 @@ from migrator.config import load_config
 from migrator.exit_codes import ExitCode
 from migrator.progress import ProgressBar
 from migrator.report.data import ReportData
+from migrator.repository import path_prefix
 from migrator.session import project_rules
 from migrator.terminal import Messages
 
@@ -61,15 +62,19 @@ def merge_reports(
 
     messages = Messages.from_flags(quiet, False)
     merged = merge(reports)
+    # The reports' paths are relative to the project root: run from inside the project, the
+    # SARIF gets the same repository-relative paths a direct run would give.
+    config = load_config(Path("."))
     data = ReportData(
         merged.findings,
         tuple(FileError(e["path"], e["message"]) for e in merged.errors),
         merged.summary(),
         fingerprints=merged.fingerprints,
         safety=merged.safety,
+        path_prefix=path_prefix(config.root) if format is MergeFormat.sarif else "",
     )
     if format is MergeFormat.sarif:
-        emit(report.render_sarif(data, project_rules(load_config(Path(".")))), output)
+        emit(report.render_sarif(data, project_rules(config)), output)
     else:
         emit(report.render_json(data), output)
     messages.status(
