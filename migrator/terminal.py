@@ -58,5 +58,9 @@ def console(stream: TextIO | None = None, width: int | None = None) -> Console:
     """A Rich console for tables; Rich is imported only when one is drawn."""
     from rich.console import Console
 
-    options = {} if colour_allowed() else {"color_system": None, "no_color": True}
-    return Console(file=stream if stream is not None else sys.stdout, soft_wrap=True, width=width, **options)
+    return Console(file=stream if stream is not None else sys.stdout, soft_wrap=True, width=width, **style_options())
+
+
+def style_options() -> dict[str, object]:
+    """Rich console options: under NO_COLOR, no colour system at all, so bold and italic go too."""
+    return {} if colour_allowed() else {"color_system": None, "no_color": True}
