@@ -13,6 +13,7 @@ from migrator.cli_options import JobsOpt, NoCacheOpt, PathsArg, PhaseOpt, QuietO
 from migrator.cli_report import emit
 from migrator.config import load_config
 from migrator.exit_codes import ExitCode
+from migrator.output_file import write_text
 from migrator.progress import ProgressBar
 from migrator.report.data import ReportData
 from migrator.repository import path_prefix
@@ -43,7 +44,7 @@ def baseline(
         result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
     findings = result.findings
     prints = baselines.fingerprints(session.config.root, findings)
-    output.write_text(baselines.render(baselines.entries_for(findings, prints)), encoding="utf-8")
+    write_text(output, baselines.render(baselines.entries_for(findings, prints)))
     gate.warn_about_config(session, result, messages)
     messages.status(f"wrote {len(findings)} finding(s) of {len(session.files)} file(s) to the baseline {output}")
     raise typer.Exit(ExitCode.CLEAN)

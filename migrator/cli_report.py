@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Optional
 
 from migrator import gate, report
 from migrator.cli_options import ReportFormat
+from migrator.output_file import write_text
 from migrator.progress import ProgressBar
 from migrator.results import RunResult
 from migrator.session import Session
@@ -23,7 +24,7 @@ def emit(text: str, output: Optional[Path]) -> None:
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text)
 
 
 def check_format(given: Optional[ReportFormat]) -> ReportFormat:
@@ -64,10 +65,12 @@ def render(
         emit(report.render_sarif(checked.report_data(session, fixes_from), session.rules), output)
     elif fmt is ReportFormat.github:
         emit(report.render_github(checked.report_data(session)), output)
+    elif output is None:
+        _print_table(console(), checked.result, session, findings_list)
     else:
-        with contextlib.ExitStack() as stack:
-            stream = None if output is None else stack.enter_context(output.open("w", encoding="utf-8"))
-            _print_table(console(stream, width=None if output is None else 200), checked.result, session, findings_list)
+        buffer = io.StringIO()
+        _print_table(console(buffer, width=200), checked.result, session, findings_list)
+        write_text(output, buffer.getvalue())
 
 
 def _print_table(table_console: Console, result: RunResult, session: Session, findings_list: bool) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from migrator import baseline as baselines
 from migrator import config_warnings
 from migrator.exit_codes import UsageError
+from migrator.output_file import write_text
 from migrator.report.data import ReportData
 from migrator.repository import path_prefix
 from migrator.results import Finding, RunResult
@@ -95,7 +96,7 @@ def apply_baseline(
     comparison = baselines.compare(entries, findings, prints, scanned)
     if comparison.fixed:
         if update:
-            file.write_text(baselines.render(baselines.tightened(comparison, findings, prints)), encoding="utf-8")
+            write_text(file, baselines.render(baselines.tightened(comparison, findings, prints)))
             messages.status(f"baseline {file} tightened: {len(comparison.fixed)} fixed finding(s) removed")
         else:
             messages.status(

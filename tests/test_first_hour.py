@@ -134,3 +134,11 @@ def test_force_exclude_drops_named_files_the_configuration_excludes(cli, project
     assert hook.code == ExitCode.CLEAN and hook.json()["summary"]["files_scanned"] == 1
     nothing = cli("check", "vendor/lib.py", "--force-exclude", "--allow-no-files", "--format", "json", cwd=project)
     assert nothing.code == ExitCode.CLEAN and nothing.json()["summary"]["files_scanned"] == 0
+
+
+def test_an_output_path_that_cannot_be_written_is_a_usage_error(cli, project, tmp_path):
+    result = cli("check", "--format", "json", "--output", str(tmp_path / "no" / "such" / "dir.json"), cwd=project)
+    assert result.code == ExitCode.USAGE and "cannot write" in result.err
+    table = tmp_path / "table.txt"
+    assert cli("check", "--output", str(table), cwd=project).code == ExitCode.FINDINGS
+    assert "app/routes.py:6:15: MIG001" in table.read_text()
