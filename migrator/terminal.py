@@ -7,6 +7,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from migrator.exit_codes import UsageError
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -22,8 +24,6 @@ class Messages:
     @classmethod
     def from_flags(cls, quiet: bool, verbose: bool) -> Messages:
         if quiet and verbose:
-            from migrator.exit_codes import UsageError
-
             raise UsageError("-q and -v cannot be used together")
         return cls(QUIET if quiet else VERBOSE if verbose else NORMAL)
 
