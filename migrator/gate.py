@@ -8,12 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from migrator import baseline as baselines
-from migrator import config_warnings
 from migrator.exit_codes import UsageError
 from migrator.output_file import write_text
 from migrator.report.data import ReportData
-from migrator.repository import path_prefix
 from migrator.results import Finding, RunResult
 from migrator.session import Session
 from migrator.shard import Shard
@@ -72,6 +69,7 @@ class Gate:
 
     def report_data(self, session: Session, fixes_from: RunResult | None = None, **options: Any) -> ReportData:
         from migrator.report.fixes import fixes_by_finding
+        from migrator.repository import path_prefix
 
         fixes = fixes_by_finding(fixes_from.files, self.result.findings) if fixes_from is not None else {}
         extra = {"tolerated": self.tolerated, "baseline_fixed": self.baseline_fixed} if self.tolerated or self.baseline_fixed else None
@@ -89,6 +87,8 @@ def apply_baseline(
     session: Session, result: RunResult, file: Path, update: bool, messages: Messages
 ) -> Gate:
     """Keep only the findings the baseline does not hold; with `update`, drop its fixed entries."""
+    from migrator import baseline as baselines
+
     entries = baselines.load(file)
     findings = result.findings
     prints = baselines.fingerprints(session.config.root, findings)
@@ -118,6 +118,8 @@ def only(result: RunResult, keep: set[Finding]) -> RunResult:
 
 
 def warn_about_config(session: Session, result: RunResult, messages: Messages) -> None:
+    from migrator import config_warnings
+
     relpaths = [source.relpath for source in session.project_files] or [s.relpath for s, _ in session.files]
     found = set(relpaths)
     for text in config_warnings.phase_warnings(session.config, relpaths):
@@ -127,6 +129,8 @@ def warn_about_config(session: Session, result: RunResult, messages: Messages) -
 
 
 def warn_about_imports(session: Session, result: RunResult, messages: Messages) -> None:
+    from migrator import config_warnings
+
     rewritten = [r.rewritten.decode("utf-8", "replace") for r in result.changed if r.rewritten is not None]
     relpaths = {source.relpath for source in session.project_files} or {s.relpath for s, _ in session.files}
     for text in config_warnings.import_warnings(session.config, relpaths, rewritten):
