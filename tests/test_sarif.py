@@ -100,16 +100,36 @@ def test_fixes_of_a_file_together_give_exactly_the_rewrite_of_apply(cli, project
         if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/routes.py"
     ]
     assert results and all(r["fixes"] for r in results if r["properties"]["fixable"])
-    edits = [
-        edit
+    distinct = {
+        json.dumps(edit, sort_keys=True)
         for r in results
         for fix in r.get("fixes", [])
         for change in fix["artifactChanges"]
         for edit in change["replacements"]
-    ]
+    }
+    edits = [json.loads(edit) for edit in distinct]
     original = (project / "app" / "routes.py").read_text()
     assert cli("apply", "--phase", "all", cwd=project).code == ExitCode.CLEAN
     assert _apply_fixes(original, edits) == (project / "app" / "routes.py").read_text()
+
+
+def test_every_fixable_finding_of_the_sample_has_a_fix(cli, tmp_path):
+    sample = tmp_path / "sample"
+    shutil.copytree(ROOT / "fixtures" / "netra_sample", sample)
+    results = sarif_of(cli, sample)["runs"][0]["results"]
+    fixable = [r for r in results if r["properties"]["fixable"]]
+    assert len(fixable) > 50
+    missing = [(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]) for r in fixable if not r.get("fixes")]
+    assert missing == []
+    edits: dict[str, set[str]] = {}
+    for r in fixable:
+        for change in r["fixes"][0]["artifactChanges"]:
+            uri = change["artifactLocation"]["uri"]
+            edits.setdefault(uri, set()).update(json.dumps(e, sort_keys=True) for e in change["replacements"])
+    originals = {uri: (sample / uri).read_text() for uri in edits}
+    cli("apply", "--phase", "all", cwd=sample)
+    for uri, distinct in edits.items():
+        assert _apply_fixes(originals[uri], [json.loads(e) for e in distinct]) == (sample / uri).read_text(), uri
 
 
 def test_manual_findings_have_no_fixes(cli, project):

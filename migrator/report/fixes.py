@@ -27,24 +27,25 @@ def replacements(original: bytes, rewritten: bytes) -> list[Replacement]:
 
 def fixes_by_finding(files: Sequence[FileResult], findings: Sequence[Finding]) -> dict[int, tuple[Replacement, ...]]:
     """For each fixable finding (by index in `findings`), the edits of its file that touch its
-    lines. Edits that touch no finding's lines (imports added or removed) go with the file's
-    first fixable finding, so that applying every fix of a file gives the whole rewrite once."""
+    lines; an edit spanning several findings is in each of their fixes. Edits that touch no
+    finding's lines (imports added or removed) go with the file's first fixable finding, and
+    with any fixable finding no edit touches, so that the distinct edits of a file's fixes
+    together are its whole rewrite."""
     edits = {r.path: replacements(r.original, r.rewritten) for r in files if r.original and r.rewritten}
     fixes: dict[int, tuple[Replacement, ...]] = {}
-    first_fixable: dict[str, int] = {}
-    claimed: dict[str, set[Replacement]] = {}
+    touched: dict[str, set[Replacement]] = {}
     for index, finding in enumerate(findings):
-        if not finding.fixable or finding.path not in edits:
-            continue
-        first_fixable.setdefault(finding.path, index)
-        taken = claimed.setdefault(finding.path, set())
-        mine = tuple(e for e in edits[finding.path] if e not in taken and _touches(e, finding))
-        taken.update(mine)
-        fixes[index] = mine
-    for path, index in first_fixable.items():
-        orphans = tuple(e for e in edits[path] if e not in claimed[path])
-        fixes[index] = tuple(sorted(fixes[index] + orphans, key=lambda e: e.start))
-    return {index: edits for index, edits in fixes.items() if edits}
+        if finding.fixable and finding.path in edits:
+            fixes[index] = tuple(e for e in edits[finding.path] if _touches(e, finding))
+            touched.setdefault(finding.path, set()).update(fixes[index])
+    first: set[str] = set()
+    for index in sorted(fixes):
+        path = findings[index].path
+        if path not in first or not fixes[index]:
+            first.add(path)
+            orphans = tuple(e for e in edits[path] if e not in touched[path])
+            fixes[index] = tuple(sorted(set(fixes[index] + orphans), key=lambda e: e.start))
+    return {index: found for index, found in fixes.items() if found}
 
 
 def _touches(edit: Replacement, finding: Finding) -> bool:
