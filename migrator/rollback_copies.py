@@ -15,7 +15,9 @@ def keep_changed_files(root: Path, run_id: str | None) -> tuple[str, Path, list[
     `.migrator/kept/<run id>/<path>`; return the run id, the folder and the paths kept."""
     run = Journal(root).load(run_id)
     folder = root / KEPT_FOLDER / run.run_id
-    kept = []
+    kept: list[str] = []
+    if run.status == "rolled-back":
+        return run.run_id, folder, kept  # rollback refuses it; nothing is overwritten
     for entry in run.entries:
         path = root / entry.path
         if not path.is_file():
