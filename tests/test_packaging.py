@@ -56,7 +56,8 @@ def test_installed_command_reports_distribution_version(installed, tmp_path):
     import migrator
 
     shown = _run([installed / "bin" / "python", "-m", "pip", "show", DISTRIBUTION], cwd=tmp_path)
-    assert f"Version: {migrator.__version__}" in shown.stdout
+    assert f"Name: {DISTRIBUTION}" in shown.stdout and f"Version: {migrator.__version__}" in shown.stdout
+    assert "License: MIT" in shown.stdout
     version = _run([installed / "bin" / "migrator", "--version"], cwd=tmp_path)
     assert version.stdout.split() == ["migrator", migrator.__version__]
 
