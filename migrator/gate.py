@@ -30,6 +30,7 @@ def open_session(
     `allow_no_files` (a hook handing over its own list, which the configuration may exclude).
     With `force_exclude`, files named on the command line are dropped when the tree's
     discovery (exclude, .gitignore) would not have found them."""
+    part = Shard.parse(shard) if shard is not None else None
     session = Session.open(paths, phases, rule_ids)
     config = session.config
     if force_exclude:
@@ -49,8 +50,7 @@ def open_session(
             f"no file to scan{phase_note} under {where} (root {config.root}): migrator scans .py and .md "
             f"files not excluded by .gitignore or the 'include' and 'exclude' keys; is this the right folder?"
         )
-    if shard is not None:
-        part = Shard.parse(shard)
+    if part is not None:
         total = len(session.files)
         session = dataclasses.replace(session, files=part.select(session.files))
         messages.detail(f"shard {part}: {len(session.files)} of {total} file(s)")
