@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Callable
+from types import MappingProxyType
 
 from migrator.exit_codes import UsageError
 from migrator.results import RunResult, Status
 
 PROMPT = "[{index}/{total}] apply to {path}? [y]es, [n]o, [a]ll remaining, [q]uit: "
-ANSWERS = {"y": "yes", "yes": "yes", "n": "no", "no": "no", "a": "all", "all": "all", "q": "quit", "quit": "quit"}
+ANSWERS = MappingProxyType(
+    {"y": "yes", "yes": "yes", "n": "no", "no": "no", "a": "all", "all": "all", "q": "quit", "quit": "quit"}
+)
 
 
 @dataclasses.dataclass(frozen=True)
