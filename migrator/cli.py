@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import json
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
 import typer
 
-from migrator import report
+import migrator
+from migrator import cli_ci, cli_report, gate, report
+from migrator.cli_options import (
+    AllowNoFilesOpt,
+    ForceExcludeOpt,
+    IgnoreOpt,
+    JobsOpt,
+    NoCacheOpt,
+    PathsArg,
+    PhaseOpt,
+    QuietOpt,
+    ReportFormat,
+    SelectOpt,
+    ShardOpt,
+    UnsafeFixesOpt,
+    VerboseOpt,
+)
 from migrator.config import load_config
 from migrator.exit_codes import ExitCode, UsageError
 from migrator.progress import ProgressBar
+from migrator.report.data import ReportData
 from migrator.results import Finding, RunResult, Status
 from migrator.rules import Rule, select
-from migrator.session import Session, project_rules
+from migrator.session import project_rules
+from migrator.terminal import Messages, console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,14 +46,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
-class ReportFormat(str, enum.Enum):
-    table = "table"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
+def _show_version(value: bool) -> None:
+    if value:
+        _print(f"migrator {migrator.__version__}")
+        raise typer.Exit(ExitCode.CLEAN)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Find and rewrite the singleton agent-registry patterns, phase by phase."""
 
 
 class ApplyFormat(str, enum.Enum):
@@ -46,21 +70,8 @@ class ApplyFormat(str, enum.Enum):
     json = "json"
 
 
-PathsArg = typer.Argument(None, help="Files or folders to work on (default: the current folder).")
-PhaseOpt = typer.Option(None, "--phase", "-p", help="Phase id (2A), alias (production) or all; repeatable.")
-JobsOpt = typer.Option(0, "--jobs", "-j", help="Worker processes (0: one per core).", min=0)
-NoCacheOpt = typer.Option(False, "--no-cache", help="Neither read nor update the result cache in .migrator/cache.")
-SelectOpt = typer.Option(
-    None, "--select", help="Only these rules: IDs or prefixes (MIG001, MIG00, ALL), comma-separated; repeatable."
-)
-IgnoreOpt = typer.Option(None, "--ignore", help="Leave out these rules: IDs or prefixes, comma-separated; repeatable.")
-
-
 def _console(stream: TextIO | None = None, width: int | None = None) -> Console:
-    """A Rich console for the table reports; Rich is imported only when one is drawn."""
-    from rich.console import Console
-
-    return Console(file=stream if stream is not None else sys.stdout, soft_wrap=True, width=width)
+    return console(stream, width)
 
 
 def _say(text: str) -> None:
@@ -73,57 +84,19 @@ def _print(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def _emit(text: str, output: Optional[Path]) -> None:
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
-
-
-def exit_code(command: str, result: RunResult, baseline_left: int | None = None, unsafe_fixes: bool = False) -> ExitCode:
-    """The one place that maps a run's result to the process exit code."""
-    if command == "scan":
+def exit_code(command: str, result: RunResult, exit_zero: bool = False, unsafe_fixes: bool = False) -> ExitCode:
+    """The one place that maps a run's result to the process exit code (`result` holds only the
+    findings that count: for `check --baseline`, those not in the baseline)."""
+    if command == "scan" or exit_zero:
         return ExitCode.CLEAN
     if command == "check":
-        remaining = len(result.findings) if baseline_left is None else baseline_left
-        return ExitCode.FINDINGS if remaining or result.errors else ExitCode.CLEAN
+        return ExitCode.FINDINGS if result.findings or result.errors else ExitCode.CLEAN
     return ExitCode.FINDINGS if left_after_apply(result.findings, unsafe_fixes) or result.errors else ExitCode.CLEAN
 
 
 def left_after_apply(findings: Sequence[Finding], unsafe_fixes: bool) -> list[Finding]:
     """What an apply leaves: findings without a fix, and unsafe fixes unless they were asked for."""
     return [f for f in findings if not f.fixable or (f.unsafe and not unsafe_fixes)]
-
-
-def _report(result: RunResult, session: Session, fmt: ReportFormat, output: Optional[Path], findings_list: bool) -> None:
-    if fmt is ReportFormat.json:
-        _emit(report.render_json(result), output)
-    elif fmt is ReportFormat.sarif:
-        _emit(report.render_sarif(result, session.rules), output)
-    elif fmt is ReportFormat.github:
-        _emit(report.render_github(result), output)
-    else:
-        with contextlib.ExitStack() as stack:
-            stream = None if output is None else stack.enter_context(output.open("w", encoding="utf-8"))
-            _print_table(_console(stream, width=None if output is None else 200), result, session, findings_list)
-
-
-def _print_table(console: Console, result: RunResult, session: Session, findings_list: bool) -> None:
-    from migrator.report.table import print_counts, print_errors, print_findings
-
-    if findings_list:
-        print_findings(console, result.findings)
-    print_counts(console, result, session.rules)
-    print_errors(console, result)
-
-
-def _status_line(result: RunResult) -> None:
-    summary = result.summary()
-    _say(
-        f"{summary['files_scanned']} file(s) scanned, {summary['findings']} finding(s) "
-        f"in {summary['files_with_findings']} file(s), {len(result.errors)} error(s)"
-        + (f", {result.suppressed} suppressed inline" if result.suppressed else "")
-    )
 
 
 @app.command()
@@ -134,15 +107,20 @@ def scan(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
     jobs: int = JobsOpt,
     no_cache: bool = NoCacheOpt,
+    shard: Optional[str] = ShardOpt,
     select_: Optional[list[str]] = SelectOpt,
     ignore: Optional[list[str]] = IgnoreOpt,
+    quiet: bool = QuietOpt,
+    verbose: bool = VerboseOpt,
 ) -> None:
     """Count every deprecated use, by phase, rule and file."""
-    session = Session.open(paths or [], phase or [], select=select_ or [], ignore=ignore or [])
-    with ProgressBar("scanning") as progress:
-        result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
-    _report(result, session, format, output, findings_list=False)
-    _status_line(result)
+    messages = Messages.from_flags(quiet, verbose)
+    session = gate.open_session(paths or [], phase or [], shard, messages, select=select_ or [], ignore=ignore or [])
+    result, fixed_run = cli_report.run_for_report(session, format, jobs, no_cache, "scanning")
+    checked = cli_report.plain(session, result, format)
+    cli_report.render(checked, session, format, output, findings_list=False, fixes_from=fixed_run)
+    gate.warn_about_config(session, result, messages)
+    cli_report.status_line(checked, messages)
     raise typer.Exit(exit_code("scan", result))
 
 
@@ -150,41 +128,47 @@ def scan(
 def check(
     paths: Optional[list[Path]] = PathsArg,
     phase: Optional[list[str]] = PhaseOpt,
-    format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f"),
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="A JSON report of findings to tolerate."),
+    format: Optional[ReportFormat] = typer.Option(
+        None, "--format", "-f", help="Default: table, or github when GITHUB_ACTIONS=true."
+    ),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    baseline: Optional[Path] = typer.Option(
+        None, "--baseline", help="Tolerate the findings of this baseline (from `migrator baseline`)."
+    ),
+    update_baseline: bool = typer.Option(
+        False, "--update-baseline", help="Remove the baseline's fixed findings from it (never adds any)."
+    ),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings remain."),
+    allow_no_files: bool = AllowNoFilesOpt,
+    force_exclude: bool = ForceExcludeOpt,
     jobs: int = JobsOpt,
     no_cache: bool = NoCacheOpt,
+    shard: Optional[str] = ShardOpt,
     select_: Optional[list[str]] = SelectOpt,
     ignore: Optional[list[str]] = IgnoreOpt,
+    quiet: bool = QuietOpt,
+    verbose: bool = VerboseOpt,
 ) -> None:
     """Fail (exit 1) while deprecated uses remain; the CI gate."""
-    session = Session.open(paths or [], phase or [], select=select_ or [], ignore=ignore or [])
-    with ProgressBar("checking") as progress:
-        result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
-    left = None
+    messages = Messages.from_flags(quiet, verbose)
+    if update_baseline and baseline is None:
+        raise UsageError("--update-baseline needs --baseline FILE")
+    fmt = cli_report.check_format(format)
+    session = gate.open_session(
+        paths or [], phase or [], shard, messages, allow_no_files=allow_no_files, force_exclude=force_exclude,
+        select=select_ or [], ignore=ignore or [],
+    )
+    result, fixed_run = cli_report.run_for_report(session, fmt, jobs, no_cache, "checking")
     if baseline is not None:
-        result, left = _apply_baseline(result, baseline)
-    _report(result, session, format, None, findings_list=True)
-    _status_line(result)
-    raise typer.Exit(exit_code("check", result, left))
-
-
-def _apply_baseline(result: RunResult, baseline: Path) -> tuple[RunResult, int]:
-    """Tolerate up to as many findings per (rule, file) as the baseline report holds."""
-    try:
-        data = json.loads(baseline.read_text(encoding="utf-8"))
-        allowed = Counter((item["rule"], item["path"]) for item in data["findings"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise UsageError(f"{baseline}: not a migrator JSON report: {error}") from None
-    new = []
-    for finding in result.findings:
-        key = (finding.rule, finding.path)
-        if allowed[key] > 0:
-            allowed[key] -= 1
-        else:
-            new.append(finding)
-    _say(f"{len(result.findings) - len(new)} finding(s) tolerated by the baseline {baseline}")
-    return result, len(new)
+        checked = gate.apply_baseline(session, result, baseline, update_baseline, messages)
+    else:
+        checked = cli_report.plain(session, result, fmt)
+    cli_report.render(checked, session, fmt, output, findings_list=True, fixes_from=fixed_run)
+    gate.warn_about_config(session, result, messages)
+    cli_report.status_line(checked, messages)
+    if exit_zero and exit_code("check", checked.result) is ExitCode.FINDINGS:
+        messages.detail("--exit-zero: exiting 0 although findings remain")
+    raise typer.Exit(exit_code("check", checked.result, exit_zero))
 
 
 @app.command()
@@ -197,14 +181,37 @@ def apply(
     allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Rewrite files with uncommitted changes."),
     jobs: int = JobsOpt,
     format: ApplyFormat = typer.Option(ApplyFormat.table, "--format", "-f"),
+    interactive: bool = typer.Option(
+        False, "--interactive", "-i", help="Show each file's diff and ask: yes, no, all remaining, quit."
+    ),
+    allow_no_files: bool = AllowNoFilesOpt,
+    force_exclude: bool = ForceExcludeOpt,
     select_: Optional[list[str]] = SelectOpt,
     ignore: Optional[list[str]] = IgnoreOpt,
-    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also write the fixes marked unsafe."),
+    unsafe_fixes: bool = UnsafeFixesOpt,
+    quiet: bool = QuietOpt,
+    verbose: bool = VerboseOpt,
 ) -> None:
     """Rewrite the files of one phase, journaled so that `rollback` can undo it."""
-    session = Session.open(paths or [], [phase], rule or [], select=select_ or [], ignore=ignore or [])
+    messages = Messages.from_flags(quiet, verbose)
+    if interactive:
+        from migrator import interactive as review
+
+        if dry_run:
+            raise UsageError("--interactive writes what you accept; it cannot be combined with --dry-run")
+        review.require_terminal()
+    session = gate.open_session(
+        paths or [], [phase], None, messages, rule or [], allow_no_files, force_exclude, select_ or [], ignore or []
+    )
     with ProgressBar("rewriting") as progress:
-        result = session.run(fix=True, want_diff=diff, jobs=jobs, progress=progress, unsafe_fixes=unsafe_fixes)
+        result = session.run(
+            fix=True, want_diff=diff or interactive, jobs=jobs, progress=progress, unsafe_fixes=unsafe_fixes
+        )
+    gate.warn_about_imports(session, result, messages)
+    if interactive:
+        reviewed = review.review(result, review.ask_terminal, sys.stdout.write)
+        result = reviewed.result
+        messages.status(f"accepted {reviewed.accepted} of {reviewed.offered} file(s)" + (" (quit)" if reviewed.quit else ""))
     run_id = None
     if not dry_run:
         from migrator.writing import write_changes
@@ -214,13 +221,14 @@ def apply(
     fixed = sum(1 for r in result.changed for f in r.findings if f.fixable and (unsafe_fixes or not f.unsafe))
     manual = [f for f in result.findings if not f.fixable]
     held_unsafe = [f for f in result.findings if f.unsafe and not unsafe_fixes]
-    if diff:
+    if diff and not interactive:
         sys.stdout.write("".join(r.diff or "" for r in result.files if r.status is Status.CHANGED))
     if format is ApplyFormat.json:
         extra = {
-            "changed_files": changed, "fixed": fixed, "manual": len(manual), "unsafe_not_applied": len(held_unsafe), "run_id": run_id
+            "changed_files": changed, "fixed": fixed, "manual": len(manual), "unsafe_not_applied": len(held_unsafe),
+            "run_id": run_id,
         }
-        sys.stdout.write(report.render_json(result, extra))
+        sys.stdout.write(report.render_json(ReportData.from_run(result), extra))
     elif not diff:
         from migrator.report.table import print_errors, print_findings
 
@@ -228,12 +236,16 @@ def apply(
         print_findings(console, left_after_apply(result.findings, unsafe_fixes))
         print_errors(console, result)
     verb = "would rewrite" if dry_run else "rewrote"
-    _say(
+    messages.status(
         f"{verb} {len(changed)} file(s), {fixed} fix(es); {len(manual)} finding(s) need manual review; "
         + (f"{len(held_unsafe)} unsafe fix(es) not applied (--unsafe-fixes applies them); " if held_unsafe else "")
         + f"{len(result.errors)} error(s)" + (f"; run {run_id} (undo: migrator rollback {run_id})" if run_id else "")
     )
     raise typer.Exit(exit_code("apply", result, unsafe_fixes=unsafe_fixes))
+
+
+app.command(name="baseline")(cli_ci.baseline)
+app.command(name="merge-reports")(cli_ci.merge_reports)
 
 
 @app.command(name="rollback")
@@ -245,7 +257,14 @@ def rollback_command(
     """Restore the original bytes of every file an apply run rewrote."""
     from migrator.writing import rollback
 
-    undone = rollback(load_config(path).root, run_id, force)
+    root = load_config(path).root
+    if force:
+        from migrator.rollback_copies import keep_changed_files
+
+        kept_run, folder, kept = keep_changed_files(root, run_id)
+        if kept:
+            _say(f"kept a copy of {len(kept)} file(s) edited since run {kept_run} in {folder}: {', '.join(kept[:10])}")
+    undone = rollback(root, run_id, force)
     for restored in undone.restored:
         _print(restored)
     _say(f"restored {len(undone.restored)} file(s) from run {undone.run_id}")

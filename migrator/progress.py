@@ -51,7 +51,9 @@ class ProgressBar:
             TimeRemainingColumn,
         )
 
-        console = Console(file=self.stream)
+        from migrator.terminal import style_options
+
+        console = Console(file=self.stream, **style_options())
         self._bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),

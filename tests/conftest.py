@@ -30,6 +30,10 @@ class CliResult:
 def cli(capsys, monkeypatch):
     """Run `migrator ARGS...` in this process from a given folder; return code, stdout, stderr."""
 
+    # Under GitHub Actions, `check` would pick the github format by itself.
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        monkeypatch.delenv("GITHUB_ACTIONS")
+
     def run(*args: str, cwd: Path) -> CliResult:
         monkeypatch.chdir(cwd)
         capsys.readouterr()
