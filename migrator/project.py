@@ -75,7 +75,8 @@ def from_sources(sources: Iterable[tuple[str, bytes | str]]) -> ProjectFacts:
             if _is_conftest(relpath) and _defines_fixture(tree):
                 fixture_dirs.add(relpath.rpartition("/")[0])
             scanned.append(scan_file(text, relpath, tree))
-        except (DecodeError, SyntaxError, ValueError):
+        except (DecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
+            # A file too deeply nested for the parser is reported by the engine, not here.
             continue
     defaults = tuple(
         dict.fromkeys((name, qualname) for item in scanned for name, qualname, default in item.registrations if default)
