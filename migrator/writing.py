@@ -11,7 +11,7 @@ from migrator.exit_codes import UsageError
 from migrator.gitstate import dirty_files
 from migrator.journal import Journal, sha256
 from migrator.results import RunResult, Status
-from migrator.writer import atomic_write
+from migrator.writer import atomic_write, remove_temp_files
 
 
 def write_changes(root: Path, result: RunResult, phases: list[str], allow_dirty: bool) -> tuple[RunResult, str | None]:
@@ -127,5 +127,6 @@ def rollback(root: Path, run_id: str | None, force: bool) -> RollbackReport:
     for entry in pending:
         atomic_write(root / entry.path, run.original_bytes(entry), mode=entry.mode)
         restored.append(entry.path)
+    remove_temp_files(root / entry.path for entry in run.entries)
     journal.finish(run, "rolled-back")
     return RollbackReport(run.run_id, restored, changed_since)
