@@ -19,7 +19,7 @@ from libcst._nodes.internal import CodegenState
 from libcst._position import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-from migrator.transforms._kept_lines import keep_source_lines
+from migrator.transforms._kept_lines import keep_source_lines, may_lose_bytes
 
 _RECORDED = (cst.Name, cst.BaseStatement, cst.BaseSmallStatement, cst.BaseSuite)
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -212,7 +212,10 @@ def _generated_run(
         return ""
     begin = 0 if first < 0 else starts[spans[first + 1] - 1]
     end = len(source) if last == len(module.body) else starts[spans[last] - 1]
-    return keep_source_lines(source[begin:end], _code(module, originals), _code(new_module, nodes))
+    generated = _code(new_module, nodes)
+    if not may_lose_bytes(source[begin:end]):
+        return generated
+    return keep_source_lines(source[begin:end], _code(module, originals), generated)
 
 
 def _code(module: cst.Module, nodes: Sequence[cst.CSTNode]) -> str:

@@ -10,7 +10,7 @@ from libcst._position import CodeRange
 
 from migrator.analysis.model import Pos
 from migrator.transforms import _import_merge
-from migrator.transforms._kept_lines import keep_source_lines
+from migrator.transforms._kept_lines import keep_source_lines, may_lose_bytes
 from migrator.transforms._layout import append_item
 from migrator.transforms._positions import (
     positions,
@@ -55,6 +55,8 @@ def rewrite(source: str, edits: Sequence[Edit], *, reuse_text: bool = True, tree
         raise RewriteError(f"could not locate the code for {len(missing)} edit(s), first: {missing[0]}")
     if from_text is not None:
         return spliced_code(new_module, module, source, from_text)
+    if not may_lose_bytes(source):
+        return new_module.code
     return keep_source_lines(source, module.code, new_module.code)
 
 
