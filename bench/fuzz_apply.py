@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=3, help="problems to print in full")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    report = {}
+    report: dict[str, dict] = {}
     for name, strategy in (("from_node", hypothesmith.from_node()), ("from_grammar", hypothesmith.from_grammar())):
         tally = Tally()
         started = time.perf_counter()
@@ -57,7 +57,7 @@ def main() -> None:
         }
         for problem in tally.problems[: args.show]:
             print(f"--- {name} problem\n{problem}", file=sys.stderr)
-    print(json.dumps(report, indent=2))
+        print(json.dumps({name: report[name]}, indent=2), flush=True)
 
 
 if __name__ == "__main__":
