@@ -14,7 +14,7 @@ from tests.fuzz import Tally, fix_settings
 SETTINGS = fix_settings()
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_node())
 def test_apply_on_generated_modules_from_libcst_nodes(generated):
     tally = Tally()
@@ -22,7 +22,7 @@ def test_apply_on_generated_modules_from_libcst_nodes(generated):
     assert not tally.problems, tally.problems[0]
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_grammar())
 def test_apply_on_generated_modules_from_the_grammar(generated):
     tally = Tally()
