@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import os
 import secrets
 from pathlib import Path
 

@@ -5,13 +5,21 @@ from __future__ import annotations
 import codecs
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from migrator.exit_codes import ExitCode
 from tests.conftest import FACTORY, snapshot
-from tests.test_file_system import assert_one_line_error, open_project, run_unprivileged  # noqa: F401
+from tests.unprivileged import assert_one_line_error, run_unprivileged, shared_project
+
+
+@pytest.fixture
+def open_project() -> Iterator[Path]:
+    with shared_project() as root:
+        yield root
+
 
 IMPORT = f"from {FACTORY} import get_agent_instance_factory"
 NEW_IMPORT = f"from {FACTORY} import create_agent_instance_factory"
@@ -119,7 +127,7 @@ def test_null_byte_in_text_is_reported_and_kept(cli, tmp_path):
     assert_failed_and_kept(cli, tmp_path, "app/nul.py", "null bytes")
 
 
-def test_unreadable_file_is_reported_and_others_are_written(open_project):  # noqa: F811
+def test_unreadable_file_is_reported_and_others_are_written(open_project):
     secret = open_project / "app" / "routes.py"
     secret.chmod(0o000)
     before = snapshot_readable(open_project)
@@ -136,7 +144,7 @@ def snapshot_readable(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.py")}
 
 
-def test_unreadable_folder_stops_the_run_with_exit_2(open_project):  # noqa: F811
+def test_unreadable_folder_stops_the_run_with_exit_2(open_project):
     hidden = open_project / "app" / "hidden"
     make(open_project, "app/hidden/deep.py", PLAIN.encode())
     hidden.chmod(0o000)
@@ -148,7 +156,7 @@ def test_unreadable_folder_stops_the_run_with_exit_2(open_project):  # noqa: F81
     assert snapshot_readable(open_project) == before
 
 
-def test_unreadable_folder_that_is_excluded_is_not_read(open_project):  # noqa: F811
+def test_unreadable_folder_that_is_excluded_is_not_read(open_project):
     make(open_project, "app/hidden/deep.py", PLAIN.encode())
     (open_project / "pyproject.toml").write_text('[tool.migrator]\nexclude = ["app/hidden/"]\n')
     (open_project / "app" / "hidden").chmod(0o000)
