@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import migrator
+from migrator.exit_codes import UsageError
 from migrator.results import FileResult, Finding, Status
 
 if TYPE_CHECKING:
@@ -63,7 +64,12 @@ class ResultCache:
         return result
 
     def store(self, key: str, result: FileResult) -> None:
-        """Keep a result for later runs; a cache that cannot be written is simply not used."""
+        """Keep a result for later runs.
+
+        A cache that cannot be written (no permission, a file where its folder goes, a full
+        disk) stops the run with a UsageError rather than silently slowing every later run;
+        a folder another run just pruned only loses this entry.
+        """
         data = _encode(result)
         if data is None:
             return
@@ -75,10 +81,17 @@ class ResultCache:
                     out.write(json.dumps(data, separators=(",", ":")).encode())
                 os.replace(temp, self.folder / key)
             except BaseException:
-                os.unlink(temp)
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
                 raise
-        except OSError:
+        except FileNotFoundError:
             return
+        except OSError as error:
+            where = f" ({error.filename})" if error.filename else ""
+            raise UsageError(
+                f"cannot write the result cache in {self.folder.parent}: {error.strerror or error}{where}; "
+                "fix its permissions, remove it, or pass --no-cache"
+            ) from None
 
     def _prepare(self) -> None:
         if self.folder.is_dir():

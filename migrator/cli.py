@@ -319,6 +319,12 @@ def main(argv: Optional[list[str]] = None) -> None:
     except UsageError as error:
         _say(f"migrator: error: {error}")
         sys.exit(ExitCode.USAGE)
+    except OSError as error:
+        # The file system refused something the run needs (a folder, the journal, an output
+        # file): a one-line reason and the usage code, never a traceback or "findings remain".
+        where = f": {error.filename}" if error.filename else ""
+        _say(f"migrator: error: {error.strerror or error}{where}")
+        sys.exit(ExitCode.USAGE)
 
 
 if __name__ == "__main__":

@@ -144,8 +144,14 @@ def _walk(folder: str, rel: str, rules: _IgnoreRules, exclude: pathspec.GitIgnor
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=_name)
-    except OSError:
+    except FileNotFoundError:  # removed while the walk went on
         return
+    except OSError as error:
+        # Skipping it would hide its files' findings: a gate that passes without looking.
+        raise UsageError(
+            f"cannot read folder {rel or '.'}: {error.strerror or error}; "
+            "fix its permissions, or exclude it in [tool.migrator] exclude"
+        ) from None
     names = {entry.name for entry in entries}
     if "pyvenv.cfg" in names:
         return

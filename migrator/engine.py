@@ -63,7 +63,13 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
     try:
         outcome = _run_text(decoded.text, relpath, phase, rules, settings)
     except SyntaxError as error:
-        return FileResult(relpath, phase, Status.FAILED, message=f"cannot parse: {_syntax_message(error)}")
+        from migrator.newer_python import newer_python_hint
+
+        message = f"cannot parse: {_syntax_message(error)}{newer_python_hint(decoded.text, error)}"
+        return FileResult(relpath, phase, Status.FAILED, message=message)
+    except RecursionError:
+        message = "cannot parse: nested too deeply for the parser; left unchanged"
+        return FileResult(relpath, phase, Status.FAILED, message=message)
     if outcome.rejected:
         return FileResult(relpath, phase, Status.FAILED, outcome.findings, message=outcome.rejected, suppressed=outcome.suppressed)
     result = _result(raw, decoded, relpath, phase, outcome.findings, outcome.new_text, settings.want_diff)

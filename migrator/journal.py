@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import os
 import secrets
 from pathlib import Path
 
@@ -126,7 +125,3 @@ class Journal:
             return Run(folder, data["run_id"], data["created"], data["phases"], data["status"], entries)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise UsageError(f"journal {folder} is unreadable: {error}") from None
-
-
-def file_mode(path: Path) -> int:
-    return os.stat(path).st_mode & 0o7777

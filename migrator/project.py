@@ -155,7 +155,8 @@ def _first_pass(relpath: str, raw: bytes | str, legacy_names: frozenset[str] | N
             facts=scan_facts(text, relpath, legacy_names, tree) if legacy_names is not None else None,
             defines_fixture=_is_conftest(relpath) and _defines_fixture(tree),
         )
-    except (DecodeError, SyntaxError, ValueError):
+    except (DecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
+        # A file too deeply nested for the parser is reported by the engine, not here.
         return None
     if cache is not None and key is not None:
         cache.store(key, part)

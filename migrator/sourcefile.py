@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
-import io
+import re
 import tokenize
+from collections.abc import Iterator
+
+# A line as CPython's tokenizer ends it: LF, CRLF or a lone CR.
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 class DecodeError(Exception):
@@ -24,7 +28,7 @@ class SourceText:
     def decode(cls, raw: bytes) -> SourceText:
         """Decode with the PEP 263 cookie or BOM, as Python itself would."""
         try:
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+            encoding, _ = tokenize.detect_encoding(_first_lines(raw).__next__)
         except SyntaxError as error:
             raise DecodeError(str(error)) from None
         bom = raw.startswith(codecs.BOM_UTF8)
@@ -40,3 +44,16 @@ class SourceText:
         """Encode `text` the way the original file was encoded."""
         body = text.encode(self.encoding)
         return codecs.BOM_UTF8 + body if self.bom else body
+
+
+def _first_lines(raw: bytes) -> Iterator[bytes]:
+    """The first two lines of `raw`, then empty ones: all `detect_encoding` reads.
+
+    `tokenize` splits lines at LF only; CPython finds a cookie on a line ended by a lone CR too.
+    """
+    for count, match in enumerate(_LINE.finditer(raw)):
+        if count == 2:
+            break
+        yield match.group()
+    while True:
+        yield b""

@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+
+TEMP_SUFFIX = ".migrator-tmp"
 
 
 def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
@@ -16,7 +19,7 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
     existing = None
     with contextlib.suppress(FileNotFoundError):
         existing = os.stat(path)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".migrator-tmp")
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -34,3 +37,17 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
+
+
+def remove_temp_files(paths: Iterable[Path]) -> None:
+    """Remove the temp files killed writes left beside `paths` (a rename that never happened); one listing per folder."""
+    by_folder: dict[Path, set[str]] = {}
+    for path in paths:
+        by_folder.setdefault(path.parent, set()).add(path.name)
+    for folder, names in by_folder.items():
+        with contextlib.suppress(OSError), os.scandir(folder) as listing:
+            for entry in listing:
+                name = entry.name
+                if name.startswith(".") and name.endswith(TEMP_SUFFIX) and name[1:].rpartition(".")[0].rpartition(".")[0] in names:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)

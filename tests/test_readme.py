@@ -41,7 +41,9 @@ def test_opens_with_the_two_commands():
 def test_ci_runs_the_readme_test_command():
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install -q -e '.[dev]'" in script
-    assert re.search(r"^python -m pytest\b", script, re.MULTILINE)
+    # The suite runs under the default interpreter, then in a venv per other supported Python.
+    assert re.search(r'^\s*"\$python" -m pytest\b', script, re.MULTILINE)
+    assert re.search(r"^\s*run_suite python$", script, re.MULTILINE)
 
 
 def test_contents_link_every_section_and_every_link_resolves():

@@ -19,6 +19,8 @@ from libcst._nodes.internal import CodegenState
 from libcst._position import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
+from migrator.transforms._kept_lines import keep_source_lines, may_lose_bytes
+
 _RECORDED = (cst.Name, cst.BaseStatement, cst.BaseSmallStatement, cst.BaseSuite)
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 # First characters of a line that cannot open a top-level statement.
@@ -166,23 +168,60 @@ def spliced_code(new_module: cst.Module, module: cst.Module, source: str, spans:
 
     `spans` are the module's `statement_lines_from_text`. A top-level statement's codegen
     does not depend on its neighbours, and a kept one's is its lines of `source`, so the
-    pieces join into the same text.
+    pieces join into the same text. Each run of generated statements keeps the source's
+    bytes on the lines it shares with the statements it replaces (`keep_source_lines`).
     """
     starts = line_starts(source)
+    starts.append(len(source))
+    index = {id(stmt): n for n, stmt in enumerate(module.body)}
     kept = {id(stmt): (starts[line - 1], starts[end - 1]) for stmt, line, end in zip(module.body, spans, spans[1:])}
-    state = CodegenState(default_indent=new_module.default_indent, default_newline=new_module.default_newline)
-    for line in new_module.header:
-        line._codegen(state)
+    pieces: list[str] = []
+    run: list[cst.CSTNode] = list(new_module.header)
+    previous = -1
     for stmt in new_module.body:
         where = kept.get(id(stmt))
         if where is None:
-            stmt._codegen(state)
-        else:
-            state.add_token(source[where[0] : where[1]])
-    for line in new_module.footer:
-        line._codegen(state)
-    if not state.tokens:
-        state.add_token(state.default_newline)
+            run.append(stmt)
+            continue
+        at = index[id(stmt)]
+        pieces.append(_generated_run(new_module, module, source, run, (previous, at), spans, starts))
+        pieces.append(source[where[0] : where[1]])
+        run, previous = [], at
+    run.extend(new_module.footer)
+    pieces.append(_generated_run(new_module, module, source, run, (previous, len(module.body)), spans, starts))
+    text = "".join(pieces)
+    return text or new_module.default_newline
+
+
+def _generated_run(
+    new_module: cst.Module,
+    module: cst.Module,
+    source: str,
+    nodes: Sequence[cst.CSTNode],
+    between: tuple[int, int],
+    spans: Sequence[int],
+    starts: Sequence[int],
+) -> str:
+    """The code of generated `nodes`, which stand where `module`'s statements strictly `between` two kept ones stood."""
+    first, last = between
+    originals: list[cst.CSTNode] = list(module.header) if first < 0 else []
+    originals.extend(module.body[first + 1 : last])
+    if last == len(module.body):
+        originals.extend(module.footer)
+    if not nodes and not originals:
+        return ""
+    begin = 0 if first < 0 else starts[spans[first + 1] - 1]
+    end = len(source) if last == len(module.body) else starts[spans[last] - 1]
+    generated = _code(new_module, nodes)
+    if not may_lose_bytes(source[begin:end]):
+        return generated
+    return keep_source_lines(source[begin:end], _code(module, originals), generated)
+
+
+def _code(module: cst.Module, nodes: Sequence[cst.CSTNode]) -> str:
+    state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline)
+    for node in nodes:
+        node._codegen(state)
     return "".join(state.tokens)
 
 

@@ -10,6 +10,7 @@ from libcst._position import CodeRange
 
 from migrator.analysis.model import Pos
 from migrator.transforms import _import_merge
+from migrator.transforms._kept_lines import keep_source_lines, may_lose_bytes
 from migrator.transforms._layout import append_item
 from migrator.transforms._positions import (
     positions,
@@ -39,8 +40,9 @@ def rewrite(source: str, edits: Sequence[Edit], *, reuse_text: bool = True, tree
 
     With `reuse_text`, the top-level statements the edits leave alone are measured and
     copied from `source` where it can vouch for them, and only the others are generated;
-    without it, LibCST's codegen of the whole module does both. `tree` is the stdlib parse
-    of `source`, when the caller already has it.
+    without it, LibCST's codegen of the whole module does both. Either way, a line the edits
+    leave alone keeps the bytes it has in `source`. `tree` is the stdlib parse of `source`,
+    when the caller already has it.
     """
     module = cst.parse_module(source)
     lines = {edit_line(edit) for edit in edits} - {None}
@@ -53,7 +55,9 @@ def rewrite(source: str, edits: Sequence[Edit], *, reuse_text: bool = True, tree
         raise RewriteError(f"could not locate the code for {len(missing)} edit(s), first: {missing[0]}")
     if from_text is not None:
         return spliced_code(new_module, module, source, from_text)
-    return new_module.code
+    if not may_lose_bytes(source):
+        return new_module.code
+    return keep_source_lines(source, module.code, new_module.code)
 
 
 def edit_line(edit: Edit) -> int | None:
