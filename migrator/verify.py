@@ -16,7 +16,8 @@ import textwrap
 from collections.abc import Iterator, Sequence
 
 from migrator.analysis.model import Pos
-from migrator.analysis.signatures import SignatureIndex, absolute_module
+from migrator.analysis.agents import import_table
+from migrator.analysis.signatures import SignatureIndex
 from migrator.transforms._import_uses import guarded_imports
 from migrator.transforms.edits import (
     AddModuleCode,
@@ -119,7 +120,7 @@ def call_problems(
     inserted = [(line, call) for line, code in _inserted_code(edits) for call in _calls_in(code)]
     if not inserted:
         return []
-    imported = _imported_names(after, module_name, is_package)
+    imported = import_table(after, module_name, is_package)
     problems: list[str] = []
     for line, call in inserted:
         dotted = _dotted(call.func)
@@ -160,23 +161,3 @@ def _dotted(node: ast.expr) -> str | None:
         return None
     parts.append(node.id)
     return ".".join(reversed(parts))
-
-
-def _imported_names(tree: ast.Module, module_name: str, is_package: bool) -> dict[str, str]:
-    """Local name to qualified name, for every import in the module (the last one wins)."""
-    package = module_name if is_package else module_name.rpartition(".")[0]
-    names: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    names[alias.asname] = alias.name
-                else:
-                    head = alias.name.partition(".")[0]
-                    names[head] = head
-        elif isinstance(node, ast.ImportFrom):
-            base = absolute_module(node.module, node.level, package)
-            for alias in node.names:
-                if alias.name != "*":
-                    names[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
-    return names

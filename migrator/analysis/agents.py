@@ -67,7 +67,7 @@ def scan_file(text: str, relpath: str, tree: ast.Module | None = None) -> FileAg
     if tree is None:
         tree = ast.parse(text)
     module = module_name_of(relpath)
-    names = _import_table(tree, module, relpath.endswith("__init__.py"))
+    names = import_table(tree, module, relpath.endswith("__init__.py"))
     classes = []
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
@@ -116,10 +116,10 @@ def resolve_agents(files: Iterable[FileAgents]) -> dict[str, AgentClass]:
     return {q: AgentClass(q, names.get(q), docs.get(q, "")) for q in sorted(agents)}
 
 
-def _import_table(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
+def import_table(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
     """The names the module's top-level imports bind (also inside top-level if/try blocks)."""
     names: dict[str, str] = {}
-    for node in _top_level(tree.body):
+    for node in top_level(tree.body):
         if isinstance(node, ast.ImportFrom):
             source = absolute_module(node, module, is_package)
             for alias in node.names:
@@ -131,12 +131,12 @@ def _import_table(tree: ast.Module, module: str, is_package: bool) -> dict[str, 
     return names
 
 
-def _top_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
+def top_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
     for stmt in body:
         yield stmt
         if isinstance(stmt, (ast.If, ast.Try)):
             for block in (stmt.body, stmt.orelse, getattr(stmt, "finalbody", []), *(h.body for h in getattr(stmt, "handlers", []))):
-                yield from _top_level(block)
+                yield from top_level(block)
 
 
 def _qualify(node: ast.expr, names: dict[str, str]) -> str | None:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 
 from migrator._frozen import FrozenDict
-from migrator.analysis.agents import module_name_of
+from migrator.analysis.agents import module_name_of, top_level
 from migrator.analysis.facts import (
     CONTEXT_TYPE,
     FRESH,
@@ -71,7 +71,7 @@ def scan_facts(text: str, relpath: str, legacy_names: frozenset[str], tree: ast.
     if tree is None:
         tree = ast.parse(text)
     module = module_name_of(relpath)
-    top = list(_top_level(tree.body))
+    top = list(top_level(tree.body))
     functions = {n.name: n for n in top if isinstance(n, _FUNCTIONS)}
     classes = {n.name: n for n in top if isinstance(n, ast.ClassDef)}
     globals_ = _assigned_globals(top)
@@ -93,14 +93,6 @@ def scan_facts(text: str, relpath: str, legacy_names: frozenset[str], tree: ast.
         context=context,
         sources=tuple(_sources(functions.values(), module, relpath)),
     )
-
-
-def _top_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, (ast.If, ast.Try)):
-            for block in (stmt.body, stmt.orelse, getattr(stmt, "finalbody", []), *(h.body for h in getattr(stmt, "handlers", []))):
-                yield from _top_level(block)
 
 
 def _assigned_globals(top: list[ast.stmt]) -> set[str]:

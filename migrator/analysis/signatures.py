@@ -12,6 +12,7 @@ import ast
 import dataclasses
 from pathlib import Path
 
+from migrator.analysis.agents import absolute_module
 from migrator.sourcefile import DecodeError, SourceText
 
 # How many re-exports (`from .context import UserExecutionContext`) a look-up follows.
@@ -100,12 +101,11 @@ class SignatureIndex:
 
     def _in_module(self, tree: ast.Module, module: str, path: list[str], qualname: str, hops: int) -> Signature | None:
         head, rest = path[0], path[1:]
-        definition = _top_level(tree, head)
+        definition = _binding_statement(tree, head)
         if isinstance(definition, (ast.Import, ast.ImportFrom)):
             if hops == 0:
                 return None
-            package = module if module in self._packages else module.rpartition(".")[0]
-            target = _import_target(definition, head, package)
+            target = _import_target(definition, head, module, module in self._packages)
             return self._resolve(".".join([target, *rest]), hops - 1) if target else None
         if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and not rest:
             return _from_function(definition, qualname, drop_first=False)
@@ -143,7 +143,7 @@ def _parse_first(paths: list[Path]) -> tuple[Path | None, ast.Module | None]:
     return None, None
 
 
-def _top_level(tree: ast.Module, name: str) -> ast.stmt | None:
+def _binding_statement(tree: ast.Module, name: str) -> ast.stmt | None:
     """The last top-level statement that binds `name` (a definition or an import)."""
     found: ast.stmt | None = None
     for stmt in tree.body:
@@ -156,25 +156,16 @@ def _top_level(tree: ast.Module, name: str) -> ast.stmt | None:
     return found
 
 
-def _import_target(stmt: ast.Import | ast.ImportFrom, name: str, package: str) -> str | None:
-    """The qualified name an import binds `name` to; relative imports resolve against `package`."""
+def _import_target(stmt: ast.Import | ast.ImportFrom, name: str, module: str, is_package: bool) -> str | None:
+    """The qualified name an import in `module` binds `name` to."""
     for alias in stmt.names:
         if (alias.asname or alias.name.partition(".")[0]) != name:
             continue
         if isinstance(stmt, ast.Import):
             return alias.name if alias.asname else alias.name.partition(".")[0]
-        base = absolute_module(stmt.module, stmt.level, package)
+        base = absolute_module(stmt, module, is_package)
         return f"{base}.{alias.name}" if base else alias.name
     return None
-
-
-def absolute_module(module: str | None, level: int, package: str) -> str:
-    """The module a `from` import names, with a relative one resolved against `package`."""
-    if not level:
-        return module or ""
-    parts = package.split(".") if package else []
-    anchor = parts[: len(parts) - level + 1]
-    return ".".join([*anchor, module] if module else anchor)
 
 
 def _in_class(cls: ast.ClassDef, rest: list[str], qualname: str) -> Signature | None:
