@@ -1,4 +1,4 @@
-"""Request-scoped database sessions with SQLAlchemy 2 async (an extra: ``migrator[runtime]``)."""
+"""Request-scoped database sessions with SQLAlchemy 2 async (an extra: ``migrator-codemod[runtime]``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A JWT verifier built on PyJWT (an extra: ``migrator[runtime]``)."""
+"""A JWT verifier built on PyJWT (an extra: ``migrator-codemod[runtime]``)."""
 
 from __future__ import annotations
 
