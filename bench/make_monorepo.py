@@ -34,9 +34,7 @@ PRODUCTION = ("netra_backend/app/agents", "netra_backend/app/services", "netra_b
               "auth_service/services", "scripts")
 TESTS = ("tests/unit", "tests/integration", "tests/e2e", "tests/mission_critical", "netra_backend/tests/agents",
          "netra_backend/tests/services", "netra_backend/tests/routes", "test_framework/fixtures", "test_framework/ssot")
-WORDS = ("account agent billing cache channel config cursor digest event ledger message metric order payload profile "
-         "queue quota record report request schedule session signal status stream summary task thread token usage "
-         "window worker").split()
+WORDS = ["account", "agent", "billing", "cache", "channel", "config", "cursor", "digest", "event", "ledger", "message", "metric", "order", "payload", "profile", "queue", "quota", "record", "report", "request", "schedule", "session", "signal", "status", "stream", "summary", "task", "thread", "token", "usage", "window", "worker"]
 
 
 def _ident(rng: random.Random, parts: int = 2) -> str:

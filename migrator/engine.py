@@ -7,8 +7,7 @@ import dataclasses
 import difflib
 from collections.abc import Collection, Mapping, Sequence
 
-import migrator.transforms as transforms
-from migrator import verify
+from migrator import transforms, verify
 from migrator.analysis.agents import module_name_of
 from migrator.analysis.facts import RAISES, CodebaseFacts
 from migrator.analysis.legacy import LegacyIndex

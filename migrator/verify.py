@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections import Counter
 import textwrap
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
-from migrator.analysis.model import Pos
 from migrator.analysis.agents import import_table
+from migrator.analysis.model import Pos
 from migrator.analysis.signatures import SignatureIndex
 from migrator.transforms._import_uses import guarded_imports
 from migrator.transforms.edits import (

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from migrator.discovery import discover
-from migrator.exit_codes import UsageError
 from migrator.git_listing import listed_files
 from tests.conftest import git, write
 
@@ -122,6 +121,7 @@ def test_an_unreadable_untracked_folder_stops_the_run() -> None:
             [python, "-c", probe, str(base)],
             capture_output=True,
             text=True,
+            check=False,
             env=env,
             preexec_fn=(lambda: (os.setgid(user.pw_gid), os.setuid(user.pw_uid))) if user else None,
         )

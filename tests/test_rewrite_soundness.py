@@ -17,8 +17,8 @@ from pyflakes.checker import Checker
 
 from tests import corpus
 from tests.conftest import snapshot
-from tests.test_fixtures import FIXTURES, _options
 from tests.helpers import run_text
+from tests.test_fixtures import FIXTURES, _options
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(p for p in (ROOT / "fixtures").iterdir() if p.is_dir() and p.name.endswith("_sample"))

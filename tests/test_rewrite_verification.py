@@ -10,7 +10,13 @@ from migrator import verify
 from migrator.analysis.model import Pos
 from migrator.analysis.signatures import SignatureIndex
 from migrator.transforms._rewriter import rewrite
-from migrator.transforms.edits import AddImport, InsertStatement, RemoveImport, ReplaceCall, ReplaceExpression
+from migrator.transforms.edits import (
+    AddImport,
+    InsertStatement,
+    RemoveImport,
+    ReplaceCall,
+    ReplaceExpression,
+)
 from tests.conftest import FACTORY, snapshot, write
 from tests.helpers import run_text
 

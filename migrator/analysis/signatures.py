@@ -147,9 +147,7 @@ def _binding_statement(tree: ast.Module, name: str) -> ast.stmt | None:
     """The last top-level statement that binds `name` (a definition or an import)."""
     found: ast.stmt | None = None
     for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name == name:
-            found = stmt
-        elif isinstance(stmt, (ast.Import, ast.ImportFrom)) and any(
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name == name or isinstance(stmt, (ast.Import, ast.ImportFrom)) and any(
             (alias.asname or alias.name.partition(".")[0]) == name for alias in stmt.names
         ):
             found = stmt

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextvars
-import threading
 import dataclasses
 import inspect
+import threading
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any

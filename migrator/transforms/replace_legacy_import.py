@@ -9,7 +9,14 @@ from typing import Any
 from migrator.analysis.model import Reference
 from migrator.transforms._import_uses import guarded_imports, named_in_strings
 from migrator.transforms.base import PlanContext
-from migrator.transforms.edits import NOT_A_FINDING, Fix, Manual, Plan, RemoveImport, ReplaceCall
+from migrator.transforms.edits import (
+    NOT_A_FINDING,
+    Fix,
+    Manual,
+    Plan,
+    RemoveImport,
+    ReplaceCall,
+)
 
 STAGE = "cleanup"
 
