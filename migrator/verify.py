@@ -15,7 +15,7 @@ import textwrap
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
-from migrator.analysis.agents import import_table
+from migrator.analysis.agents import import_table, qualify
 from migrator.analysis.model import Pos
 from migrator.analysis.signatures import SignatureIndex
 from migrator.transforms._import_uses import guarded_imports
@@ -123,10 +123,8 @@ def call_problems(
     imported = import_table(after, module_name, is_package)
     problems: list[str] = []
     for line, call in inserted:
-        dotted = _dotted(call.func)
-        head, _, rest = (dotted or "").partition(".")
-        target = imported.get(head)
-        signature = signatures.lookup(f"{target}.{rest}" if rest else target) if target else None
+        callee = qualify(call.func, imported, imported_only=True)
+        signature = signatures.lookup(callee) if callee else None
         if signature is not None:
             where = f"line {line}: " if line else ""
             problems.extend(where + problem for problem in signature.problems(call))
@@ -150,14 +148,3 @@ def _calls_in(code: str) -> list[ast.Call]:
     except SyntaxError:
         return []
     return [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
-
-
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))

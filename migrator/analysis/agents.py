@@ -74,7 +74,7 @@ def scan_file(text: str, relpath: str, tree: ast.Module | None = None) -> FileAg
             names[node.name] = f"{module}.{node.name}"
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
-            bases = tuple(q for q in (_qualify(b, names) for b in node.bases) if q)
+            bases = tuple(q for q in (qualify(b, names) for b in node.bases) if q)
             doc = (ast.get_docstring(node) or "").strip().split("\n", 1)[0].strip()
             classes.append((f"{module}.{node.name}", bases, doc))
     registrations = []
@@ -83,7 +83,7 @@ def scan_file(text: str, relpath: str, tree: ast.Module | None = None) -> FileAg
         if len(call.args) < 2 or not isinstance(call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
             continue
         target = call.args[1].func if isinstance(call.args[1], ast.Call) else call.args[1]
-        qualname = _qualify(target, names)
+        qualname = qualify(target, names)
         if qualname:
             registrations.append((call.args[0].value, qualname, function == DEFAULTS_METHOD))
     return FileAgents(tuple(classes), tuple(registrations))
@@ -139,12 +139,14 @@ def top_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
                 yield from top_level(block)
 
 
-def _qualify(node: ast.expr, names: dict[str, str]) -> str | None:
+def qualify(node: ast.expr, names: dict[str, str], *, imported_only: bool = False) -> str | None:
+    """The qualified name a dotted expression (`mod.Class.method`) stands for, its head resolved
+    through `names` (an import table); with `imported_only`, None when the head is not imported."""
     attrs: list[str] = []
     while isinstance(node, ast.Attribute):
         attrs.append(node.attr)
         node = node.value
-    if not isinstance(node, ast.Name):
+    if not isinstance(node, ast.Name) or (imported_only and node.id not in names):
         return None
     base = names.get(node.id, node.id)
     return ".".join([base, *reversed(attrs)])

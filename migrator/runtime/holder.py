@@ -6,7 +6,6 @@ import contextlib
 import contextvars
 import dataclasses
 import os
-import threading
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -16,6 +15,7 @@ from .config import Runtime, SessionFactory
 from .context import UserExecutionContext
 from .errors import DeprecatedFactoryAccessError
 from .factory import AgentInstanceFactory
+from .process_slot import ProcessSlot
 from .registry import AgentClassRegistry
 from .routing import EventRouter
 
@@ -42,24 +42,7 @@ _installed: contextvars.ContextVar[Installation | None] = contextvars.ContextVar
     "migrator_runtime_installation", default=None)
 
 
-class _ProcessInstallation:
-    """The runtime configured at start-up for the whole process, set and read under a lock."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._value: Installation | None = None
-
-    def get(self) -> Installation | None:
-        with self._lock:
-            return self._value
-
-    def swap(self, value: Installation | None) -> Installation | None:
-        with self._lock:
-            previous, self._value = self._value, value
-            return previous
-
-
-_process_installation = _ProcessInstallation()
+_process_installation: ProcessSlot[Installation] = ProcessSlot()
 
 
 def _current() -> Installation | None:

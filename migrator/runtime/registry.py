@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import inspect
-import threading
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -19,6 +18,7 @@ from .errors import (
     RegistryFrozenError,
     UnknownAgentError,
 )
+from .process_slot import ProcessSlot
 
 # Class attributes with these names hold per-user state when they are set to anything.
 _PER_USER_ATTRIBUTE_NAMES = frozenset({
@@ -180,25 +180,14 @@ _context_registry: contextvars.ContextVar[AgentClassRegistry | None] = contextva
     "migrator_runtime_class_registry", default=None)
 
 
-class _ProcessRegistry:
-    """Creates the process's class registry once, on first use, under a lock."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._registry: AgentClassRegistry | None = None
-
-    def get(self) -> AgentClassRegistry:
-        with self._lock:
-            if self._registry is None:
-                self._registry = AgentClassRegistry()
-            return self._registry
-
-
-_process_registry = _ProcessRegistry()
+_process_registry: ProcessSlot[AgentClassRegistry] = ProcessSlot(AgentClassRegistry)
 
 
 def get_agent_class_registry() -> AgentClassRegistry:
     """Return the class registry of the current context, else the process's: filled at
     start-up, frozen when a runtime starts, then only read."""
     registry = _context_registry.get()
-    return registry if registry is not None else _process_registry.get()
+    if registry is None:
+        registry = _process_registry.get()
+        assert registry is not None  # the slot makes one on first use
+    return registry

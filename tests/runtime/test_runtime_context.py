@@ -134,4 +134,4 @@ def test_startup_run_by_asyncio_run_configures_the_process() -> None:
     finally:
         asyncio.run(shutdown_agent_instance_factory())
         registry._context_registry.reset(own)
-        registry._process_registry = registry._ProcessRegistry()
+        registry._process_registry.swap(None)
