@@ -1,28 +1,39 @@
-"""Runs the engine over many files: a bytes prefilter, the result cache, then serial or pooled analysis.
+"""Runs the engine over many files in two passes, each spread over worker processes on a large tree.
 
-Most files of a large tree never mention a deprecated name. They are settled in the parent by
-reading their bytes once, the same read that feeds the project's first pass; only the files
-that mention one (the candidates) are analysed, in worker processes when there are enough of
-them to pay for the pool.
+The sweep reads every file once and searches its bytes once for every needle known before the
+project facts (one automaton: deprecated names, the first pass's triggers). That settles each
+file: the first pass parses it there for its part of the facts, or it is a candidate (it names
+a deprecated name), or it is unmatched. Only these small outcomes travel back, never bytes.
+
+The analysis runs once the facts are merged: candidates are read again and analysed. The facts
+may add names (agent classes, which count only where called); only then are the unmatched
+files read again, and only those the added names occur in are analysed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from migrator.results import FileResult, RunResult, Status
 
 if TYPE_CHECKING:
+    from migrator.analysis.facts_cache import FirstPass
     from migrator.cache import ResultCache
+    from migrator.config import Config
     from migrator.discovery import SourceFile
+    from migrator.project import FirstPassReader
+    from migrator.screen import Needles, Screen
     from migrator.settings import Settings
 
-# Below this many candidate files a process pool costs more than it saves.
+# Below this many files to read (or candidates to analyse), worker processes cost more than they save.
 PARALLEL_THRESHOLD = 48
+SWEEP_PARALLEL_THRESHOLD = 4000
 CHUNKS_PER_WORKER = 16
+
+CANDIDATE, UNMATCHED, SETTLED, FAILED = "candidate", "unmatched", "settled", "failed"
 
 
 class Progress(Protocol):
@@ -32,192 +43,229 @@ class Progress(Protocol):
 
 
 @dataclasses.dataclass(frozen=True)
-class Candidate:
-    """A file that mentions a deprecated name, with its bytes and its place in the run."""
+class Task:
+    """One file to read: its place in the run (`position`, -1 for a file only the first pass
+    reads) and in the project listing (`order`, which the first pass keeps)."""
 
     position: int
+    order: int
+    path: str
     relpath: str
-    phase: str
-    raw: bytes
+    phase: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Swept:
+    """What the sweep found in one file."""
+
+    task: Task
+    state: str
+    size: int = 0
+    part: FirstPass | None = None
+    first_pass: bool = False
+    message: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepSpec:
+    """What the sweep looks for; picklable, sent once to each worker."""
+
+    screen: Screen
+    needles: Needles  # the screen's plain needles and the first pass's triggers, in one automaton
+    reader: FirstPassReader
+    config: Config | None
 
 
 @dataclasses.dataclass
 class Sweep:
-    """What one read of every project file tells, before any file is analysed.
+    """The sweep of a run: each run file's outcome by position, and the first pass's parts."""
 
-    `first_pass_sources` feeds the project facts (agent classes, conftest fixtures); the run's own
-    files are either settled (`results`), candidates with their bytes, or `unmatched`: settled
-    as unchanged only because none of the needles known before the first pass occurs in them.
-    """
+    outcomes: list[Swept | None]
+    parts: list[tuple[int, str, FirstPass | None]]  # (order, relpath, part)
 
-    results: list[FileResult | None]
-    candidates: list[Candidate]
-    unmatched: list[int]
-    first_pass_sources: list[tuple[str, bytes]]
+    def first_pass_parts(self) -> list[tuple[str, FirstPass | None]]:
+        return [(relpath, part) for _, relpath, part in sorted(self.parts, key=lambda item: item[0])]
+
+
+def tasks_of(files: Sequence[tuple[SourceFile, str]], project_files: Sequence[SourceFile]) -> list[Task]:
+    """The project's files (the first pass must see them all), then any run file the project
+    list lacks (a path given outside it). A project file outside the run is read only when it
+    is a `.py` file."""
+    place = {source.relpath: (position, phase) for position, (source, phase) in enumerate(files)}
+    tasks = []
+    listed = set()
+    for order, source in enumerate(project_files):
+        listed.add(source.relpath)
+        position, phase = place.get(source.relpath, (-1, None))
+        if position < 0 and not source.relpath.endswith(".py"):
+            continue
+        tasks.append(Task(position, order, os.fspath(source.path), source.relpath, phase))
+    order = len(project_files)
+    for source, phase in files:
+        if source.relpath not in listed:
+            tasks.append(Task(place[source.relpath][0], order, os.fspath(source.path), source.relpath, phase))
+            order += 1
+    return tasks
 
 
 def sweep(
-    files: Sequence[tuple[SourceFile, str]],
-    project_files: Sequence[SourceFile],
-    ruled_phases: Collection[str],
-    needles: Sequence[bytes],
-    first_pass: Callable[[str, bytes], bool],
-    progress: Progress | None = None,
+    tasks: Sequence[Task], run_size: int, spec: SweepSpec, ruled_phases: Iterable[str], jobs: int, progress: Progress | None
 ) -> Sweep:
-    """Read every project file once: the first pass's sources, and the run's candidates.
-
-    `project_files` is the whole tree (the first pass must see it all); `files` are the run's
-    `(file, phase)` pairs, a subset of it. Files outside the run are read only for the first
-    pass, and only `.py` files are. `progress` is started here and advanced for each run
-    file settled; `run` advances it for the rest.
-    """
-    if progress is not None:
-        progress.start(len(files))
-    place = {source.relpath: (position, phase) for position, (source, phase) in enumerate(files)}
-    swept = Sweep([None] * len(files), [], [], [])
-    for source in _union(files, project_files, place):
-        slot = place.get(source.relpath)
-        python = source.relpath.endswith(".py")
-        if slot is not None and slot[1] not in ruled_phases:
-            swept.results[slot[0]] = FileResult(source.relpath, slot[1], Status.UNCHANGED)
-            _advance(progress)
-            if not python:
-                continue
-            slot = None
-        elif slot is None and not python:
-            continue
-        try:
-            raw = source.read_bytes()
-        except OSError as error:
-            if slot is not None:
-                message = f"cannot read: {error.strerror or error}"
-                swept.results[slot[0]] = FileResult(source.relpath, slot[1], Status.FAILED, message=message)
+    """Read each task's file once; `run_size` is the number of run files among the tasks."""
+    ruled = frozenset(ruled_phases)
+    tasks = [dataclasses.replace(t, phase=None) if t.phase is not None and t.phase not in ruled else t for t in tasks]
+    swept = Sweep([None] * run_size, [])
+    for outcome in _spread(sweep_chunk, tasks, spec, jobs, SWEEP_PARALLEL_THRESHOLD, _size_unknown):
+        task = outcome.task
+        if outcome.first_pass:
+            swept.parts.append((task.order, task.relpath, outcome.part))
+        if task.position >= 0:
+            swept.outcomes[task.position] = outcome
+            if outcome.state in (SETTLED, FAILED):
                 _advance(progress)
-            continue
-        if python and first_pass(source.relpath, raw):
-            swept.first_pass_sources.append((source.relpath, raw))
-        if slot is None:
-            continue
-        position, phase = slot
-        # A plain loop: a generator per file costs more than the search on most files.
-        for needle in needles:
-            if needle in raw:
-                swept.candidates.append(Candidate(position, source.relpath, phase, raw))
-                break
-        else:
-            swept.results[position] = FileResult(source.relpath, phase, Status.UNCHANGED)
-            swept.unmatched.append(position)
-            _advance(progress)
     return swept
 
 
-def _advance(progress: Progress | None, count: int = 1) -> None:
-    if progress is not None and count:
-        progress.advance(int(count))
+def sweep_chunk(chunk: list[Task], spec: SweepSpec) -> list[Swept]:
+    from migrator.project import first_pass_wants
+
+    done = []
+    for task in chunk:
+        python = task.relpath.endswith(".py")
+        if task.phase is None and not python:
+            done.append(Swept(task, SETTLED))
+            continue
+        try:
+            raw = _read(task.path)
+        except OSError as error:
+            state = FAILED if task.position >= 0 and task.phase is not None else SETTLED
+            done.append(Swept(task, state, message=f"cannot read: {error.strerror or error}"))
+            continue
+        found = spec.needles.found(raw)
+        part, first_pass = None, False
+        package = task.relpath.endswith("__init__.py")
+        if python and (found or package) and first_pass_wants(task.relpath, raw, found, spec.config):
+            part, first_pass = spec.reader.part(task.relpath, raw), True
+        if task.phase is None:
+            state = SETTLED
+        else:
+            wanted_here = not found.isdisjoint(spec.screen.plain) or (spec.screen.called and spec.screen.wants(raw))
+            state = CANDIDATE if wanted_here else UNMATCHED
+        done.append(Swept(task, state, len(raw), part, first_pass))
+    return done
 
 
-def _union(
-    files: Sequence[tuple[SourceFile, str]], project_files: Sequence[SourceFile], place: Mapping[str, object]
-) -> Iterator[SourceFile]:
-    """The project's files, then any run file the project list lacks (a path given outside it)."""
-    seen = 0
-    for source in project_files:
-        if source.relpath in place:
-            seen += 1
-        yield source
-    if seen < len(place):
-        listed = {source.relpath for source in project_files}
-        yield from (source for source, _ in files if source.relpath not in listed)
+@dataclasses.dataclass(frozen=True)
+class AnalysisSpec:
+    """What the analysis needs in each worker: the run's settings, the names the facts added
+    (None when they added none) and the result cache."""
+
+    settings: Settings
+    added: Screen | None
+    cache: ResultCache | None
 
 
 def run(
     files: Sequence[tuple[SourceFile, str]],
     swept: Sweep,
-    settings: Settings,
+    spec: AnalysisSpec,
     *,
-    known_needles: Sequence[bytes] = (),
     jobs: int = 0,
-    cache: ResultCache | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    """Finish a sweep of `(file, phase)` pairs; results come back in the order of `files`.
-
-    `known_needles` are the needles the sweep used; needles the first pass added (agent class
-    names) are searched for in the unmatched files, which are read again for that.
-    """
-    results = list(swept.results)
-    pending = sorted(swept.candidates, key=lambda candidate: candidate.position)
-    known = set(known_needles)
-    added = [needle for needle in settings.index.needles if needle not in known]
-    # Files the sweep settled, and so counted, whose needle only the first pass revealed.
-    counted: set[int] = set()
-    if added:
-        found = _rescreen(files, swept.unmatched, added, results)
-        counted = {candidate.position for candidate in found}
-        pending = sorted([*pending, *found], key=lambda candidate: candidate.position)
-    keys: dict[int, str] = {}
-    waiting: list[Candidate] = []
-    for candidate in pending:
-        if cache is not None:
-            keys[candidate.position] = cache.key(candidate.relpath, candidate.phase, candidate.raw)
-            cached = cache.load(keys[candidate.position], candidate.relpath, candidate.phase)
-            if cached is not None:
-                results[candidate.position] = cached
-                _advance(progress, candidate.position not in counted)
-                continue
-        waiting.append(candidate)
-    for position, result, complete in _analyse(waiting, settings, jobs):
+    """Finish a sweep: results come back in the order of `files`."""
+    results: list[FileResult | None] = [None] * len(files)
+    work: list[Swept] = []
+    for position, outcome in enumerate(swept.outcomes):
+        source, phase = files[position]
+        if outcome is None or outcome.state == SETTLED:
+            results[position] = FileResult(source.relpath, phase, Status.UNCHANGED)
+        elif outcome.state == FAILED:
+            results[position] = FileResult(source.relpath, phase, Status.FAILED, message=outcome.message)
+        elif outcome.state == CANDIDATE or spec.added is not None:
+            work.append(outcome)
+        else:
+            results[position] = FileResult(source.relpath, phase, Status.UNCHANGED)
+            _advance(progress)
+    for position, result in _spread(analyse_chunk, work, spec, jobs, PARALLEL_THRESHOLD, _swept_size):
         results[position] = result
-        if cache is not None and complete:
-            cache.store(keys[position], result)
-        _advance(progress, position not in counted)
+        _advance(progress)
     return RunResult(tuple(r for r in results if r is not None))
 
 
-def _rescreen(
-    files: Sequence[tuple[SourceFile, str]],
-    unmatched: Sequence[int],
-    needles: Sequence[bytes],
-    results: list[FileResult | None],
-) -> list[Candidate]:
-    """The unmatched files that contain one of `needles`; a file now unreadable fails in `results`."""
-    found = []
-    for position in unmatched:
-        source, phase = files[position]
-        try:
-            raw = source.read_bytes()
-        except OSError as error:
-            message = f"cannot read: {error.strerror or error}"
-            results[position] = FileResult(source.relpath, phase, Status.FAILED, message=message)
-            continue
-        if any(needle in raw for needle in needles):
-            found.append(Candidate(position, source.relpath, phase, raw))
-    return found
+def analyse_chunk(chunk: list[Swept], spec: AnalysisSpec) -> list[tuple[int, FileResult]]:
+    return [(outcome.task.position, analyse_swept(outcome, spec)) for outcome in chunk]
 
 
-def _analyse(pending: list[Candidate], settings: Settings, jobs: int) -> Iterator[tuple[int, FileResult, bool]]:
-    """Analyse the candidates: `(position, result, complete)`, where an internal error is not complete."""
-    workers = min(jobs if jobs > 0 else usable_cores(), len(pending))
-    if workers <= 1 or len(pending) < PARALLEL_THRESHOLD:
-        for candidate in pending:
-            yield (candidate.position, *analyse_one(candidate, settings))
+def analyse_swept(outcome: Swept, spec: AnalysisSpec) -> FileResult:
+    """One file's result: its bytes read again, screened for added names if it was unmatched,
+    then taken from the cache or analysed."""
+    task = outcome.task
+    assert task.phase is not None
+    unmatched = outcome.state == UNMATCHED
+    try:
+        raw = _read(task.path)
+    except OSError as error:
+        return FileResult(task.relpath, task.phase, Status.FAILED, message=f"cannot read: {error.strerror or error}")
+    if unmatched and (spec.added is None or not spec.added.wants(raw)):
+        return FileResult(task.relpath, task.phase, Status.UNCHANGED)
+    key = spec.cache.key(task.relpath, task.phase, raw) if spec.cache is not None else None
+    if spec.cache is not None and key is not None:
+        cached = spec.cache.load(key, task.relpath, task.phase)
+        if cached is not None:
+            return cached
+    result, complete = analyse_one(raw, task.relpath, task.phase, spec.settings)
+    if spec.cache is not None and key is not None and complete:
+        spec.cache.store(key, result)
+    return result
+
+
+def analyse_one(raw: bytes, relpath: str, phase: str, settings: Settings) -> tuple[FileResult, bool]:
+    """One file's result, and whether it is complete (not an internal error)."""
+    from migrator import engine
+
+    return engine.process_safely(raw, relpath, phase, settings)
+
+
+# -- spreading work over processes ---------------------------------------------------------
+
+Item = TypeVar("Item")
+Out = TypeVar("Out")
+_worker_spec: object = None
+
+
+def _spread(
+    work: Callable[[list[Item], object], list[Out]],
+    items: Sequence[Item],
+    spec: object,
+    jobs: int,
+    threshold: int,
+    size: Callable[[Item], int],
+) -> Iterator[Out]:
+    """`work` over chunks of `items`, in this process when they are few, else in a pool whose
+    workers get `spec` once, when they start. Outcomes come as chunks finish."""
+    workers = min(jobs if jobs > 0 else usable_cores(), len(items))
+    if workers <= 1 or len(items) < threshold:
+        if items:
+            yield from work(list(items), spec)
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    chunks = _split(pending, workers * CHUNKS_PER_WORKER)
-    # The settings go to each worker once, not with every chunk.
-    with ProcessPoolExecutor(max_workers=workers, initializer=_set_worker_settings, initargs=(settings,)) as pool:
-        futures = [pool.submit(analyse_chunk, chunk) for chunk in chunks]
+    chunks = _split(list(items), workers * CHUNKS_PER_WORKER, size)
+    with ProcessPoolExecutor(max_workers=workers, initializer=_set_worker_spec, initargs=(spec,)) as pool:
+        futures = [pool.submit(_in_worker, work, chunk) for chunk in chunks]
         for future in as_completed(futures):
             yield from future.result()
 
 
-_worker_settings: Settings | None = None
+def _set_worker_spec(spec: object) -> None:
+    global _worker_spec
+    _worker_spec = spec
 
 
-def _set_worker_settings(settings: Settings) -> None:
-    global _worker_settings
-    _worker_settings = settings
+def _in_worker(work: Callable[[list[Item], object], list[Out]], chunk: list[Item]) -> list[Out]:
+    assert _worker_spec is not None, "worker started without its spec"
+    return work(chunk, _worker_spec)
 
 
 def usable_cores() -> int:
@@ -228,25 +276,32 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _split(items: list[Candidate], count: int) -> list[list[Candidate]]:
+def _split(items: list[Item], count: int, size: Callable[[Item], int]) -> list[list[Item]]:
     """`count` chunks of nearly equal total size, each in the original order."""
-    chunks: list[list[Candidate]] = [[] for _ in range(min(count, len(items)))]
+    chunks: list[list[tuple[int, Item]]] = [[] for _ in range(min(count, len(items)))]
     loads = [0] * len(chunks)
-    for item in sorted(items, key=lambda c: -len(c.raw)):
+    for place, item in sorted(enumerate(items), key=lambda pair: -size(pair[1])):
         lightest = loads.index(min(loads))
-        chunks[lightest].append(item)
-        loads[lightest] += len(item.raw)
-    return [sorted(chunk, key=lambda c: c.position) for chunk in chunks if chunk]
+        chunks[lightest].append((place, item))
+        loads[lightest] += size(item)
+    return [[item for _, item in sorted(chunk, key=lambda pair: pair[0])] for chunk in chunks if chunk]
 
 
-def analyse_chunk(chunk: list[Candidate]) -> list[tuple[int, FileResult, bool]]:
-    """Analyse one chunk in a worker process, under the settings its pool was started with."""
-    assert _worker_settings is not None, "worker started without settings"
-    return [(candidate.position, *analyse_one(candidate, _worker_settings)) for candidate in chunk]
+def _size_unknown(item: object) -> int:
+    return 1
 
 
-def analyse_one(candidate: Candidate, settings: Settings) -> tuple[FileResult, bool]:
-    """One candidate's result, and whether it is complete (not an internal error)."""
-    from migrator import engine
+def _swept_size(outcome: Swept) -> int:
+    # An unmatched file costs a read and a search; a candidate a parse, about fifty times more.
+    return outcome.size if outcome.state == CANDIDATE else outcome.size // 50 + 1
 
-    return engine.process_safely(candidate.raw, candidate.relpath, candidate.phase, settings)
+
+def _read(path: str) -> bytes:
+    from migrator.discovery import read_path
+
+    return read_path(path)
+
+
+def _advance(progress: Progress | None, count: int = 1) -> None:
+    if progress is not None and count:
+        progress.advance(count)

@@ -28,15 +28,19 @@ class SourceFile:
     relpath: str
 
     def read_bytes(self) -> bytes:
-        """The file's bytes, read with plain system calls (no buffered file object per file)."""
-        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        try:
-            parts = []
-            while part := os.read(fd, _READ_SIZE):
-                parts.append(part)
-        finally:
-            os.close(fd)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return read_path(self.path)
+
+
+def read_path(path: str | os.PathLike[str]) -> bytes:
+    """A file's bytes, read with plain system calls (no buffered file object per file)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        parts = []
+        while part := os.read(fd, _READ_SIZE):
+            parts.append(part)
+    finally:
+        os.close(fd)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class _IgnoreRules:

@@ -51,7 +51,7 @@ def process_safely(raw: bytes, relpath: str, phase: str, settings: Settings) -> 
 def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> FileResult:
     """Find (and with `settings.fix`, rewrite) the deprecated uses in one file's bytes."""
     rules = settings.rules_for(relpath, phase)
-    if not rules or not any(needle in raw for needle in settings.needles):
+    if not rules or not settings.screen.wants(raw):
         return FileResult(relpath, phase, Status.UNCHANGED)
     try:
         decoded = SourceText.decode(raw)
@@ -218,7 +218,7 @@ def _process_markdown(
     suppressed = 0
     fences = python_fences(decoded.text)
     for fence in fences:
-        if not any(needle in fence.code for needle in settings.text_needles):
+        if not settings.screen.wants(fence.code.encode("utf-8", "surrogatepass")):
             continue
         if fence.shows_old_pattern and not settings.config.scan_old_fences:
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from migrator._frozen import FrozenDict
+from migrator.analysis.agents import is_test_module
 from migrator.analysis.facts import CURRENT, FRESH, PER_USER
 from migrator.analysis.legacy import LegacyIndex
 from migrator.config import RECEIVER_TYPES, Config
@@ -30,12 +31,18 @@ def expand_symbols(rule: Rule, config: Config, facts: ProjectFacts) -> frozenset
     expanded: set[str] = set()
     for symbol in rule.symbols:
         if symbol == AGENT_CLASSES:
-            expanded |= {qualname.rpartition(".")[2] for qualname in facts.agent_classes}
+            expanded |= {qualname.rpartition(".")[2] for qualname in agent_classes(facts)}
         elif symbol.startswith("@"):
             expanded |= set(config.getters.get(symbol[1:], ()))
         else:
             expanded.add(symbol)
     return frozenset(name for name in expanded if facts.codebase.sharing(name) not in (FRESH, CURRENT))
+
+
+def agent_classes(facts: ProjectFacts) -> list[str]:
+    """The qualified names `@agent_classes` stands for: the agent classes the first pass found,
+    less those defined in test code (test doubles, which no rule reports)."""
+    return [qualname for qualname in facts.agent_classes if not is_test_module(qualname.rpartition(".")[0])]
 
 
 def check_symbols(rules: Sequence[Rule], config: Config) -> None:
@@ -76,15 +83,26 @@ def build_index(
     definitions = [(symbol, config.legacy[symbol]) for symbol in plain if symbol in config.legacy]
     agent_rules = any(AGENT_CLASSES in rule.symbols for rule in rules)
     if agent_rules:
-        definitions += [tuple(reversed(q.rsplit(".", 1))) for q in facts.agent_classes]  # type: ignore[misc]
+        definitions += [tuple(reversed(q.rsplit(".", 1))) for q in agent_classes(facts)]  # type: ignore[misc]
     index = LegacyIndex.build(
         definitions,
         config.reexports,
         getter_roles=getter_roles,
         type_roles=type_roles,
         method_symbols=methods,
+        called_only=_called_only(rules, by_rule) - set(getter_roles) - set(type_roles),
+        aliases=facts.agent_aliases if agent_rules else FrozenDict(),
     )
     return index, FrozenDict(by_rule)
+
+
+def _called_only(rules: Sequence[Rule], by_rule: Mapping[str, frozenset[str]]) -> set[str]:
+    """The symbols every rule that names them matches only as calls."""
+    kinds: dict[str, set[str]] = {}
+    for rule in rules:
+        for symbol in by_rule[rule.id]:
+            kinds.setdefault(symbol, set()).update(rule.kinds)
+    return {symbol for symbol, matched in kinds.items() if matched == {"call"}}
 
 
 def _shared(name: str, facts: ProjectFacts) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ from migrator.analysis.agents import (
     AgentClass,
     FileAgents,
     module_name_of,
+    reexported,
     resolve_agents,
     scan_file,
 )
@@ -38,6 +39,8 @@ class ProjectFacts:
     conftest_fixture_dirs: frozenset[str] = frozenset()
     agent_classes: Mapping[str, AgentClass] = FrozenDict()
     default_agents: tuple[tuple[str, str], ...] = ()  # (name, class qualname), in registration order
+    # Other qualified names of agent classes: `pkg.Name`, where pkg/__init__.py imports it.
+    agent_aliases: Mapping[str, str] = FrozenDict()
     codebase: CodebaseFacts = CodebaseFacts()
 
     def agent(self, qualname: str) -> AgentClass | None:
@@ -60,28 +63,42 @@ class ProjectFacts:
                 sorted(self.conftest_fixture_dirs),
                 sorted(self.agent_classes.items()),
                 self.default_agents,
+                sorted(self.agent_aliases.items()),
                 self.codebase.fingerprint(),
             )
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def first_pass_filter(config: Config | None) -> Callable[[str, bytes], bool]:
-    """`first_pass_reads`, widened to the files the facts pass needs: those that mention a
-    legacy name of the config or the user context type."""
-    needles = (_CONTEXT, *(name.encode() for name in (config.legacy if config is not None else ())))
+def first_pass_needles(config: Config | None) -> tuple[bytes, ...]:
+    """The byte strings `first_pass_wants` decides from: the agent base class, registrations,
+    the conftest fixture, the user context type and the config's legacy names."""
+    legacy = tuple(name.encode() for name in (config.legacy if config is not None else ()))
+    return (_BASE_AGENT, _REGISTER, _FIXTURE, _CONTEXT, *legacy)
 
-    def reads(relpath: str, raw: bytes) -> bool:
-        return first_pass_reads(relpath, raw) or any(needle in raw for needle in needles)
 
-    return reads
+def first_pass_wants(relpath: str, raw: bytes, found: Collection[bytes], config: Config | None) -> bool:
+    """Whether the facts pass needs a `.py` file, given which `first_pass_needles` occur in it:
+    one the first pass reads, a package's `__init__.py` that imports (it may re-export an agent
+    class), or one that mentions a legacy name of the config or the user context type."""
+    if _BASE_AGENT in found or _CONTEXT in found:
+        return True
+    if relpath.rpartition("/")[2] == "__init__.py" and b"import" in raw:
+        return True
+    if _FIXTURE in found and _is_conftest(relpath):
+        return True
+    if _REGISTER in found and REGISTRATION.search(raw) is not None:
+        return True
+    return config is not None and any(name.encode() in found for name in config.legacy)
 
 
 def first_pass_reads(relpath: str, raw: bytes) -> bool:
-    """Whether the first pass needs a file: it may define or register an agent class, or it is
-    a conftest.py that may define the `test_user_context` fixture. The first pass reads `.py`
-    files only."""
+    """Whether the first pass needs a file: it may define or register an agent class, it is a
+    package's `__init__.py` that may re-export one, or it is a conftest.py that may define the
+    `test_user_context` fixture. The first pass reads `.py` files only."""
     if _is_conftest(relpath) and _FIXTURE in raw:
+        return True
+    if relpath.rpartition("/")[2] == "__init__.py" and b"import" in raw:
         return True
     return _BASE_AGENT in raw or (_REGISTER in raw and REGISTRATION.search(raw) is not None)
 
@@ -107,13 +124,19 @@ def from_sources(
     With `use_cache`, each file's part is kept under `.migrator/facts/` by content hash
     and read back instead of parsing the file again.
     """
+    reader = FirstPassReader.of(config, use_cache=use_cache)
+    parts = ((relpath, reader.part(relpath, raw)) for relpath, raw in sources)
+    return from_parts(parts, config, all_paths)
+
+
+def from_parts(
+    parts: Iterable[tuple[str, FirstPass | None]], config: Config | None = None, all_paths: Iterable[str] = ()
+) -> ProjectFacts:
+    """The facts of the files' first-pass parts, in the order given (registration order counts)."""
     scanned: list[FileAgents] = []
     file_facts: list[FileFacts] = []
     fixture_dirs: set[str] = set()
-    legacy_names = frozenset(config.legacy) if config is not None else frozenset()
-    cache = _facts_cache(config, legacy_names) if use_cache and config is not None else None
-    for relpath, raw in sources:
-        part = _first_pass(relpath, raw, legacy_names if config is not None else None, cache)
+    for relpath, part in parts:
         if part is None:
             continue
         if part.defines_fixture:
@@ -124,12 +147,34 @@ def from_sources(
     defaults = tuple(
         dict.fromkeys((name, qualname) for item in scanned for name, qualname, default in item.registrations if default)
     )
+    agents = resolve_agents(scanned)
     return ProjectFacts(
         conftest_fixture_dirs=frozenset(fixture_dirs),
-        agent_classes=FrozenDict(resolve_agents(scanned)),
+        agent_classes=FrozenDict(agents),
         default_agents=defaults,
+        agent_aliases=FrozenDict(reexported(scanned, agents)),
         codebase=_codebase(file_facts, config, all_paths) if config is not None else CodebaseFacts(),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class FirstPassReader:
+    """Reads one file's part of the first pass; picklable, so worker processes can use it."""
+
+    legacy_names: frozenset[str] | None
+    cache: FactsCache | None = None
+
+    @classmethod
+    def of(cls, config: Config | None, *, use_cache: bool = False) -> FirstPassReader:
+        if config is None:
+            return cls(None)
+        legacy = frozenset(config.legacy)
+        return cls(legacy, _facts_cache(config, legacy) if use_cache else None)
+
+    def part(self, relpath: str, raw: bytes | str) -> FirstPass | None:
+        """One file's part, from the cache when its bytes are unchanged; None for a file that
+        does not decode or parse."""
+        return _first_pass(relpath, raw, self.legacy_names, self.cache)
 
 
 def _first_pass(relpath: str, raw: bytes | str, legacy_names: frozenset[str] | None, cache: FactsCache | None) -> FirstPass | None:

@@ -83,25 +83,30 @@ class Session:
     ) -> RunResult:
         """Process every file; with `use_cache`, a scan reuses and records results under `.migrator/cache`.
 
-        Every project file is read once: the first pass (agent classes) and the bytes prefilter
-        share that read. The prefilter's needles are those known before the first pass; the
-        names it adds are searched for afterwards in the files that matched none.
+        Two passes (see `batch`): a sweep that reads every project file once and gathers the
+        project facts, then the analysis of the files that name a deprecated name.
         """
+        from migrator.screen import Needles
+
         project_files = self.project_files or [source for source, _ in self.files]
-        known = Settings.build(self.config, self.rules).needles
+        known = Settings.build(self.config, self.rules).screen
+        reader = project.FirstPassReader.of(self.config, use_cache=use_cache)
+        spec = batch.SweepSpec(known, Needles([*sorted(known.plain), *project.first_pass_needles(self.config)]), reader, self.config)
+        if progress is not None:
+            progress.start(len(self.files))
+        tasks = batch.tasks_of(self.files, project_files)
         ruled_phases = {phase for rule in self.rules for phase in rule.phases}
-        reads = project.first_pass_filter(self.config)
-        swept = batch.sweep(self.files, project_files, ruled_phases, known, reads, progress)
-        facts = project.from_sources(
-            swept.first_pass_sources, self.config, (s.relpath for s in project_files), use_cache=use_cache
-        )
+        swept = batch.sweep(tasks, len(self.files), spec, ruled_phases, jobs, progress)
+        facts = project.from_parts(swept.first_pass_parts(), self.config, (s.relpath for s in project_files))
         settings = Settings.build(
             self.config, self.rules, fix=fix, want_diff=want_diff, project=facts, unsafe_fixes=unsafe_fixes,
             per_file_ignores=self.selection.per_file_ignores, known_rule_ids=self.selection.known_rule_ids,
         )
+        added = settings.screen.beyond(known)
         # Rewrites carry the new bytes of each file; only findings are worth keeping.
         cache = ResultCache.open(self.config.root, self.config, self.rules, facts) if use_cache and not fix else None
-        return batch.run(self.files, swept, settings, known_needles=known, jobs=jobs, cache=cache, progress=progress)
+        analysis = batch.AnalysisSpec(settings, added if added.plain or added.called else None, cache)
+        return batch.run(self.files, swept, analysis, jobs=jobs, progress=progress)
 
 
 def project_rules(config: Config) -> tuple[Rule, ...]:

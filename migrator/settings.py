@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 
 from migrator._frozen import FrozenDict
@@ -12,6 +13,7 @@ from migrator.config import Config
 from migrator.matching import build_index
 from migrator.project import ProjectFacts
 from migrator.rules import Rule
+from migrator.screen import Screen
 from migrator.selection import PerFileIgnores
 from migrator.suppressions import MARKER, SUPPRESSION_RULE
 
@@ -50,15 +52,12 @@ class Settings:
         ignored = self.per_file_ignores.ignored(relpath)
         return [rule for rule in self.rules if phase in rule.phases and rule.id not in ignored]
 
-    @property
-    def needles(self) -> tuple[bytes, ...]:
-        """What a file must contain to be analysed: a deprecated name, or a suppression when MIG000 runs."""
-        return self.index.needles + self.extra_needles
+    @functools.cached_property
+    def screen(self) -> Screen:
+        """What a file must contain to be analysed: a deprecated name (a called-only one in a
+        call's shape), or a suppression when MIG000 runs."""
+        return Screen(self.index.needles + self.extra_needles, self.index.called_needles)
 
     @property
     def extra_needles(self) -> tuple[bytes, ...]:
         return (MARKER.encode(),) if any(rule.id == SUPPRESSION_RULE for rule in self.rules) else ()
-
-    @property
-    def text_needles(self) -> tuple[str, ...]:
-        return self.index.text_needles + tuple(needle.decode() for needle in self.extra_needles)

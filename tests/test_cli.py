@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-from migrator.discovery import SourceFile
+from migrator import discovery
 from migrator.exit_codes import ExitCode
 from tests.conftest import FACTORY, git, snapshot, write
 
@@ -198,14 +198,14 @@ def test_unreadable_file_is_an_error_not_a_crash(cli, project, monkeypatch):
     if os.geteuid() != 0:
         os.chmod(target, 0)
     else:  # root reads any file, so make this one path fail the way a permission error would
-        real = SourceFile.read_bytes
+        real = discovery.read_path
 
-        def read_bytes(self):
-            if self.relpath == "app/secret.py":
+        def read_path(path):
+            if os.fspath(path).endswith("/app/secret.py"):
                 raise PermissionError(13, "Permission denied")
-            return real(self)
+            return real(path)
 
-        monkeypatch.setattr(SourceFile, "read_bytes", read_bytes)
+        monkeypatch.setattr(discovery, "read_path", read_path)
     result = cli("check", "--format", "json", cwd=project)
     assert result.code == ExitCode.FINDINGS
     assert {"path": "app/secret.py", "message": "cannot read: Permission denied"} in result.json()["errors"]

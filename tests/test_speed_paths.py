@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import io
 import json
+import os
 import random
 import re
 import subprocess
@@ -14,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from migrator import batch, engine
+from migrator import batch, discovery, engine
 from migrator.analysis.legacy import shortest_needles
 from migrator.cache import CACHE_DIR, KEEP_RUNS, run_key
-from migrator.discovery import SourceFile
 from migrator.progress import ProgressBar
 from migrator.project import ProjectFacts
 from migrator.rules import load_rules
@@ -309,23 +309,27 @@ def test_prefilter_keeps_only_needles_no_other_needle_explains():
 
 def _count_reads(monkeypatch) -> list[str]:
     reads: list[str] = []
-    real = SourceFile.read_bytes
+    real = discovery.read_path
 
-    def counting(self):
-        reads.append(self.relpath.rpartition("/")[2])
-        return real(self)
+    def counting(path):
+        reads.append(os.fspath(path).rpartition("/")[2])
+        return real(path)
 
-    monkeypatch.setattr(SourceFile, "read_bytes", counting)
+    monkeypatch.setattr(discovery, "read_path", counting)
     return reads
 
 
-def test_scan_reads_each_project_file_once(cli, project, monkeypatch):
+def test_scan_reads_each_project_file_once_and_again_only_to_analyse_it(cli, project, monkeypatch):
     reads = _count_reads(monkeypatch)
+    analysed = _count_analyses(monkeypatch)
     result = cli("scan", "--no-cache", "-f", "json", "app", cwd=project)
     assert result.code == 0
     python = sorted(p.name for p in project.rglob("*.py"))
-    # The first pass looks at the whole project, the run at `app/` only: still one read each.
-    assert sorted(name for name in reads if name.endswith(".py")) == python
+    # The first pass looks at the whole project, the run at `app/` only: one read each by the
+    # sweep, and one more for each file the analysis parses.
+    again = sorted(path.rpartition("/")[2] for path in analysed)
+    assert analysed, "the project has files to analyse"
+    assert sorted(name for name in reads if name.endswith(".py")) == sorted([*python, *again])
 
 
 AGENTS = """

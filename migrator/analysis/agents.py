@@ -33,6 +33,8 @@ class FileAgents:
 
     classes: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # qualname, base qualnames, description
     registrations: tuple[tuple[str, str, bool], ...] = ()  # name, class qualname, inside register_default_agents
+    # A package's `from .module import Name`: (the package's own qualified name for it, the target's).
+    reexports: tuple[tuple[str, str], ...] = ()
 
 
 def module_name_of(relpath: str) -> str:
@@ -43,6 +45,15 @@ def module_name_of(relpath: str) -> str:
     if len(parts) > 1 and parts[0] == "src":
         parts = parts[1:]
     return ".".join(parts)
+
+
+_TEST_PARTS = frozenset({"tests", "test", "test_framework", "conftest"})
+
+
+def is_test_module(module: str) -> bool:
+    """Whether a dotted module name is test code: a `tests` package, a `test_*` or `*_test` module."""
+    parts = module.split(".")
+    return any(p in _TEST_PARTS or p.startswith("test_") or p.endswith("_test") for p in parts)
 
 
 def absolute_module(node: ast.ImportFrom, module_name: str, is_package: bool) -> str | None:
@@ -86,7 +97,38 @@ def scan_file(text: str, relpath: str, tree: ast.Module | None = None) -> FileAg
         qualname = qualify(target, names)
         if qualname:
             registrations.append((call.args[0].value, qualname, function == DEFAULTS_METHOD))
-    return FileAgents(tuple(classes), tuple(registrations))
+    reexports = _package_reexports(tree, module) if relpath.rpartition("/")[2] == "__init__.py" else ()
+    return FileAgents(tuple(classes), tuple(registrations), reexports)
+
+
+def _package_reexports(tree: ast.Module, package: str) -> tuple[tuple[str, str], ...]:
+    """What a package's `__init__.py` imports from elsewhere by name, as it re-exports them."""
+    found = []
+    for node in top_level(tree.body):
+        if isinstance(node, ast.ImportFrom):
+            source = absolute_module(node, package, True)
+            for alias in node.names:
+                if source and alias.name != "*":
+                    local = f"{package}.{alias.asname or alias.name}" if package else alias.asname or alias.name
+                    found.append((local, f"{source}.{alias.name}"))
+    return tuple(found)
+
+
+def reexported(files: Iterable[FileAgents], targets: Iterable[str]) -> dict[str, str]:
+    """The other qualified names packages give `targets` (`pkg.Name` for `pkg.module.Name`),
+    followed through packages that re-export a re-export."""
+    pairs = [pair for item in files for pair in item.reexports]
+    known = {target: target for target in targets}
+    aliases: dict[str, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        for local, target in pairs:
+            canonical = known.get(target)
+            if canonical is not None and local not in known:
+                known[local] = aliases[local] = canonical
+                changed = True
+    return aliases
 
 
 def resolve_agents(files: Iterable[FileAgents]) -> dict[str, AgentClass]:

@@ -23,7 +23,7 @@ from migrator.analysis.facts_scan import FileFacts
 
 # Beside the result cache, not in it: that one prunes its run folders.
 FOLDER = Path(".migrator") / "facts"
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +72,11 @@ class FactsCache:
 def _encode(value: FirstPass) -> dict:
     facts = value.facts
     return {
-        "agents": {"classes": value.agents.classes, "registrations": value.agents.registrations},
+        "agents": {
+            "classes": value.agents.classes,
+            "registrations": value.agents.registrations,
+            "reexports": value.agents.reexports,
+        },
         "fixture": value.defines_fixture,
         "facts": None
         if facts is None
@@ -99,6 +103,7 @@ def _decode(data: dict) -> FirstPass:
     agents = FileAgents(
         classes=tuple((q, tuple(bases), doc) for q, bases, doc in data["agents"]["classes"]),
         registrations=tuple((n, q, bool(d)) for n, q, d in data["agents"]["registrations"]),
+        reexports=tuple((local, target) for local, target in data["agents"]["reexports"]),
     )
     raw = data["facts"]
     facts = None

@@ -25,6 +25,9 @@ class LegacyIndex:
     type_roles: Mapping[str, str] = FrozenDict()
     method_symbols: frozenset[str] = frozenset()
     method_roles: Mapping[str, str] = METHOD_ROLES
+    # Symbols that matter only where called (agent classes): a file that merely names one
+    # (an import, an annotation, `isinstance`) holds nothing to report about it.
+    called_only: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -35,8 +38,11 @@ class LegacyIndex:
         getter_roles: Mapping[str, str] = FrozenDict(),
         type_roles: Mapping[str, str] = FrozenDict(),
         method_symbols: Iterable[str] = (),
+        called_only: Iterable[str] = (),
+        aliases: Mapping[str, str] = FrozenDict(),
     ) -> LegacyIndex:
-        """Index `(symbol, defining module)` pairs; `getter_roles` and `type_roles` map symbols to roles."""
+        """Index `(symbol, defining module)` pairs; `getter_roles` and `type_roles` map symbols to
+        roles; `aliases` are other qualified names of indexed symbols (a package re-exporting them)."""
         canonical: dict[str, str] = {}
         exports: dict[str, set[str]] = {}
         defining: dict[str, set[str]] = {}
@@ -51,6 +57,11 @@ class LegacyIndex:
             for package in reexports:
                 canonical.setdefault(f"{package}.{symbol}", qualname)
                 exports.setdefault(package, set()).add(symbol)
+        for alias, qualname in sorted(aliases.items()):
+            if qualname in canonical:
+                package, _, local = alias.rpartition(".")
+                canonical.setdefault(alias, qualname)
+                exports.setdefault(package, set()).add(local)
         by_symbol = {q.rpartition(".")[2]: q for q in canonical.values()}
         return cls(
             symbols=frozenset(symbols),
@@ -60,6 +71,7 @@ class LegacyIndex:
             roles=FrozenDict({by_symbol[s]: r for s, r in getter_roles.items() if s in by_symbol}),
             type_roles=FrozenDict({by_symbol[s]: r for s, r in type_roles.items() if s in by_symbol}),
             method_symbols=frozenset(method_symbols),
+            called_only=frozenset(called_only) & frozenset(symbols),
         )
 
     @property
@@ -74,12 +86,14 @@ class LegacyIndex:
 
     @functools.cached_property
     def needles(self) -> tuple[bytes, ...]:
-        """Byte strings at least one of which appears in any file that uses a deprecated name."""
-        return shortest_needles([symbol.encode() for symbol in self.symbols])
+        """Byte strings at least one of which appears in any file that uses a deprecated name
+        other than a called-only one."""
+        return shortest_needles([symbol.encode() for symbol in self.symbols - self.called_only])
 
     @functools.cached_property
-    def text_needles(self) -> tuple[str, ...]:
-        return tuple(needle.decode() for needle in self.needles)
+    def called_needles(self) -> tuple[bytes, ...]:
+        """The called-only symbols, as bytes: they count where a call's shape follows them."""
+        return tuple(sorted(symbol.encode() for symbol in self.called_only))
 
     def defined_here(self, module_name: str) -> frozenset[str]:
         """The deprecated symbols that `module_name` itself defines (src layouts included)."""

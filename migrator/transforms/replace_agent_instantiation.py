@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from migrator.analysis.agents import is_test_module
 from migrator.analysis.model import Reference
 from migrator.transforms._context import find_user_context
 from migrator.transforms._imports import import_edits
@@ -52,7 +53,6 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Plan | 
 
 
 _CONTEXT_KEYWORDS = frozenset({"user_context", "context", "ctx", "execution_context"})
-_TEST_PARTS = frozenset({"tests", "test", "test_framework", "conftest"})
 
 
 def _sanctioned(ref: Reference, call: ast.Call, ctx: PlanContext) -> bool:
@@ -60,7 +60,7 @@ def _sanctioned(ref: Reference, call: ast.Call, ctx: PlanContext) -> bool:
     that passes a context already, creation inside the factory itself, and in test code the unit
     under test built with mocks."""
     module = ref.qualname.rpartition(".")[0]
-    if _is_test_module(module):
+    if is_test_module(module):
         return True
     if any(k.arg in _CONTEXT_KEYWORDS for k in call.keywords):
         return True
@@ -68,11 +68,6 @@ def _sanctioned(ref: Reference, call: ast.Call, ctx: PlanContext) -> bool:
         return True
     if ctx.model.module_name == ctx.config.imports.get("create_agent_instance_factory"):
         return True
-    if _is_test_module(ctx.model.module_name) or ctx.phase == "2B":
+    if is_test_module(ctx.model.module_name) or ctx.phase == "2B":
         return any("mock" in ast.unparse(arg).lower() for arg in (*call.args, *(k.value for k in call.keywords)))
     return False
-
-
-def _is_test_module(module: str) -> bool:
-    parts = module.split(".")
-    return any(p in _TEST_PARTS or p.startswith("test_") or p.endswith("_test") for p in parts)
