@@ -1,0 +1,157 @@
+"""The screen that decides which files are parsed: every needle in one pass, called-only names
+wanted only in a call's shape, and never a file the analysis would report on turned away."""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+from pathlib import Path
+
+import pytest
+
+from migrator import engine
+from migrator.analysis.legacy import LegacyIndex
+from migrator.analysis.visitor import analyze_module
+from migrator.screen import Needles, Screen, called_at
+from migrator.session import Session
+from tests.conftest import write
+
+AGENT = b"TriageSubAgent"
+
+
+def test_needles_finds_every_needle_that_occurs_overlapping_ones_too():
+    needles = Needles([b"db_session", b"get_db_session", b"AgentRegistry", b"absent"])
+    assert needles.found(b"x = get_db_session()\nAgentRegistry") == {b"db_session", b"get_db_session", b"AgentRegistry"}
+    assert needles.found(b"nothing here") == set()
+    assert Needles([]).found(b"anything") == set()
+
+
+def test_needles_and_screens_survive_pickling_for_worker_processes():
+    screen = pickle.loads(pickle.dumps(Screen([b"AgentRegistry"], [AGENT])))
+    assert screen == Screen([b"AgentRegistry"], [AGENT])
+    assert screen.wants(b"a = TriageSubAgent(llm)") and not screen.wants(b"import TriageSubAgent")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TriageSubAgent(llm)",
+        "TriageSubAgent (llm)",
+        "agents.TriageSubAgent(llm)",
+        "(TriageSubAgent)(llm)",
+        "x = (TriageSubAgent  # the triage one\n     (llm))",
+        "x = TriageSubAgent \\\n(llm)",
+        "from app.agents import TriageSubAgent as Triage",
+        "from app.agents import (\n    TriageSubAgent\n    as Triage,\n)",
+    ],
+)
+def test_a_called_name_is_wanted_in_each_shape_a_call_can_take(text):
+    raw = text.encode()
+    at = raw.index(AGENT)
+    assert called_at(raw, at, at + len(AGENT))
+    assert Screen([], [AGENT]).wants(raw)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from app.agents import TriageSubAgent",
+        "def f(agent: TriageSubAgent) -> None: ...",
+        "isinstance(agent, TriageSubAgent)",
+        "KNOWN = [TriageSubAgent]",
+        "agents: list[TriageSubAgent] = []",
+        "MyTriageSubAgent(llm)",
+        "TriageSubAgentFactory(llm)",
+        "# TriageSubAgent is built by the factory",
+    ],
+)
+def test_a_called_name_that_is_only_mentioned_is_not_wanted(text):
+    assert not Screen([], [AGENT]).wants(text.encode())
+    assert Screen([AGENT], []).wants(text.encode()) or AGENT not in text.encode()
+
+
+def test_a_plain_needle_is_wanted_wherever_it_occurs_even_if_also_called_only():
+    screen = Screen([AGENT], [AGENT])
+    assert screen.called == frozenset()
+    assert screen.wants(b"from app.agents import TriageSubAgent")
+
+
+def test_beyond_looks_only_for_what_the_other_screen_lacks():
+    before = Screen([b"AgentRegistry"])
+    after = Screen([b"AgentRegistry", b"get_global_bridge"], [AGENT])
+    added = after.beyond(before)
+    assert added.plain == {b"get_global_bridge"} and added.called == {AGENT}
+    for text in (b"get_global_bridge()", b"TriageSubAgent(x)", b"isinstance(a, TriageSubAgent)", b"clean = 1"):
+        # Of the files `before` turns away, `added` wants exactly those `after` wants.
+        if not before.wants(text):
+            assert added.wants(text) == after.wants(text)
+
+
+SHAPES = (
+    "agent = {name}(llm)",
+    "agent = agents.{name}(llm)",
+    "agent = ({name})(llm)",
+    "agent = ({name}  # note\n    (llm))",
+    "agent = {alias}(llm)",
+    "return [{name}]",
+    "if isinstance(x, {name}):\n        pass",
+)
+IMPORTS = (
+    "from app.agents.triage import TriageSubAgent",
+    "from app.agents.triage import TriageSubAgent as Triage",
+    "from app.agents import triage as agents",
+    "from app.agents.triage import *",
+)
+
+
+@pytest.mark.parametrize(("shape", "imported"), list(itertools.product(SHAPES, IMPORTS)))
+def test_the_screen_never_turns_away_a_file_with_a_call_the_analysis_finds(shape, imported):
+    index = LegacyIndex.build([("TriageSubAgent", "app.agents.triage")], (), called_only=["TriageSubAgent"])
+    body = shape.format(name="TriageSubAgent", alias="Triage")
+    text = f"{imported}\n\n\ndef handle(llm, x):\n    {body}\n"
+    model = analyze_module(text, "app.handler", False, index)
+    calls = [ref for ref in model.references if ref.kind == "call"]
+    if calls:
+        assert Screen([], index.called_needles).wants(text.encode()), text
+
+
+AGENTS = """
+    from netra_backend.app.agents.base import BaseAgent
+
+
+    class TriageSubAgent(BaseAgent):
+        \"\"\"Handles request triage.\"\"\"
+"""
+
+
+def test_an_agent_class_re_exported_by_its_package_is_found_where_it_is_built(tmp_path: Path):
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.migrator]\n",
+            "app/agents/__init__.py": "from .triage import TriageSubAgent\n",
+            "app/agents/triage.py": AGENTS,
+            "app/handler.py": "from app.agents import TriageSubAgent\n\n\nasync def handle(llm):\n    return TriageSubAgent(llm)\n",
+            "app/typing_only.py": "from app.agents import TriageSubAgent\n\n\ndef kind(a: TriageSubAgent) -> bool:\n    return True\n",
+        },
+    )
+    result = Session.open([tmp_path], ["all"]).run()
+    assert [(f.rule, f.path) for f in result.findings] == [("MIG008", "app/handler.py")]
+
+
+def test_a_test_double_is_not_indexed_so_its_construction_is_no_candidate(tmp_path: Path, monkeypatch):
+    double = "from netra_backend.app.agents.base import BaseAgent\n\n\nclass FakeAgent(BaseAgent):\n    pass\n"
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.migrator]\n",
+            "tests/doubles.py": double,
+            "tests/test_handler.py": "from tests.doubles import FakeAgent\n\n\ndef test_it():\n    assert FakeAgent()\n",
+        },
+    )
+    analysed: list[str] = []
+    real = engine.process_bytes
+    monkeypatch.setattr(engine, "process_bytes", lambda raw, relpath, *rest: analysed.append(relpath) or real(raw, relpath, *rest))
+    result = Session.open([tmp_path], ["all"]).run()
+    assert result.findings == []
+    assert "tests/test_handler.py" not in analysed
