@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from migrator.cache import ResultCache
     from migrator.config import Config
     from migrator.discovery import SourceFile
+    from migrator.file_index import Stat
     from migrator.project import FirstPassReader
     from migrator.screen import Needles, Screen
     from migrator.settings import Settings
@@ -33,7 +34,7 @@ PARALLEL_THRESHOLD = 48
 SWEEP_PARALLEL_THRESHOLD = 4000
 CHUNKS_PER_WORKER = 16
 
-CANDIDATE, UNMATCHED, SETTLED, FAILED = "candidate", "unmatched", "settled", "failed"
+CANDIDATE, UNMATCHED, SETTLED, FAILED, DONE = "candidate", "unmatched", "settled", "failed", "done"
 
 
 class Progress(Protocol):
@@ -52,11 +53,14 @@ class Task:
     path: str
     relpath: str
     phase: str | None
+    stat: Stat | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class Swept:
-    """What the sweep found in one file."""
+    """What the sweep found in one file (or the file index kept of it): `wanted` by the screen
+    known before the facts, read by the first pass, and for a file already settled (DONE) its
+    result."""
 
     task: Task
     state: str
@@ -64,6 +68,9 @@ class Swept:
     part: FirstPass | None = None
     first_pass: bool = False
     message: str | None = None
+    wanted: bool = False
+    result: FileResult | None = None
+    read: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,31 +106,43 @@ def tasks_of(files: Sequence[tuple[SourceFile, str]], project_files: Sequence[So
         position, phase = place.get(source.relpath, (-1, None))
         if position < 0 and not source.relpath.endswith(".py"):
             continue
-        tasks.append(Task(position, order, os.fspath(source.path), source.relpath, phase))
+        tasks.append(Task(position, order, os.fspath(source.path), source.relpath, phase, source.stat))
     order = len(project_files)
     for source, phase in files:
         if source.relpath not in listed:
-            tasks.append(Task(place[source.relpath][0], order, os.fspath(source.path), source.relpath, phase))
+            tasks.append(Task(place[source.relpath][0], order, os.fspath(source.path), source.relpath, phase, source.stat))
             order += 1
     return tasks
 
 
-def sweep(
-    tasks: Sequence[Task], run_size: int, spec: SweepSpec, ruled_phases: Iterable[str], jobs: int, progress: Progress | None
-) -> Sweep:
-    """Read each task's file once; `run_size` is the number of run files among the tasks."""
+def unruled(tasks: Iterable[Task], ruled_phases: Iterable[str]) -> list[Task]:
+    """The tasks, with no phase for files whose phase no rule of the run covers."""
     ruled = frozenset(ruled_phases)
-    tasks = [dataclasses.replace(t, phase=None) if t.phase is not None and t.phase not in ruled else t for t in tasks]
-    swept = Sweep([None] * run_size, [])
-    for outcome in _spread(sweep_chunk, tasks, spec, jobs, SWEEP_PARALLEL_THRESHOLD, _size_unknown):
-        task = outcome.task
-        if outcome.first_pass:
-            swept.parts.append((task.order, task.relpath, outcome.part))
-        if task.position >= 0:
-            swept.outcomes[task.position] = outcome
-            if outcome.state in (SETTLED, FAILED):
-                _advance(progress)
-    return swept
+    return [dataclasses.replace(t, phase=None) if t.phase is not None and t.phase not in ruled else t for t in tasks]
+
+
+def sweep(
+    tasks: Sequence[Task],
+    swept: Sweep,
+    spec: SweepSpec,
+    jobs: int,
+    progress: Progress | None,
+) -> Iterator[Swept]:
+    """Read each task's file once, recording what it found in `swept`; yields each outcome."""
+    for outcome in _spread(sweep_chunk, tasks, spec, jobs, SWEEP_PARALLEL_THRESHOLD, _task_size):
+        record(swept, outcome, progress)
+        yield outcome
+
+
+def record(swept: Sweep, outcome: Swept, progress: Progress | None) -> None:
+    """Add one file's outcome (from the sweep or the file index) to the sweep of the run."""
+    task = outcome.task
+    if outcome.first_pass:
+        swept.parts.append((task.order, task.relpath, outcome.part))
+    if task.position >= 0:
+        swept.outcomes[task.position] = outcome
+        if outcome.state in (SETTLED, FAILED, DONE):
+            _advance(progress)
 
 
 def sweep_chunk(chunk: list[Task], spec: SweepSpec) -> list[Swept]:
@@ -133,25 +152,22 @@ def sweep_chunk(chunk: list[Task], spec: SweepSpec) -> list[Swept]:
     for task in chunk:
         python = task.relpath.endswith(".py")
         if task.phase is None and not python:
-            done.append(Swept(task, SETTLED))
+            done.append(Swept(task, SETTLED, read=False))
             continue
         try:
             raw = _read(task.path)
         except OSError as error:
             state = FAILED if task.position >= 0 and task.phase is not None else SETTLED
-            done.append(Swept(task, state, message=f"cannot read: {error.strerror or error}"))
+            done.append(Swept(task, state, message=f"cannot read: {error.strerror or error}", read=False))
             continue
         found = spec.needles.found(raw)
         part, first_pass = None, False
         package = task.relpath.endswith("__init__.py")
         if python and (found or package) and first_pass_wants(task.relpath, raw, found, spec.config):
             part, first_pass = spec.reader.part(task.relpath, raw), True
-        if task.phase is None:
-            state = SETTLED
-        else:
-            wanted_here = not found.isdisjoint(spec.screen.plain) or (spec.screen.called and spec.screen.wants(raw))
-            state = CANDIDATE if wanted_here else UNMATCHED
-        done.append(Swept(task, state, len(raw), part, first_pass))
+        wanted = not found.isdisjoint(spec.screen.plain) or bool(spec.screen.called and spec.screen.wants(raw))
+        state = SETTLED if task.phase is None else CANDIDATE if wanted else UNMATCHED
+        done.append(Swept(task, state, len(raw), part, first_pass, wanted=wanted))
     return done
 
 
@@ -165,6 +181,15 @@ class AnalysisSpec:
     cache: ResultCache | None
 
 
+@dataclasses.dataclass(frozen=True)
+class Analysed:
+    """One file's result, and whether the names the facts added occur in it (for an unmatched file)."""
+
+    position: int
+    result: FileResult
+    added: bool
+
+
 def run(
     files: Sequence[tuple[SourceFile, str]],
     swept: Sweep,
@@ -172,14 +197,18 @@ def run(
     *,
     jobs: int = 0,
     progress: Progress | None = None,
+    analysed: Callable[[Swept, Analysed], None] | None = None,
 ) -> RunResult:
-    """Finish a sweep: results come back in the order of `files`."""
+    """Finish a sweep: results come back in the order of `files`. `analysed` hears of each file
+    read again here."""
     results: list[FileResult | None] = [None] * len(files)
     work: list[Swept] = []
     for position, outcome in enumerate(swept.outcomes):
         source, phase = files[position]
         if outcome is None or outcome.state == SETTLED:
             results[position] = FileResult(source.relpath, phase, Status.UNCHANGED)
+        elif outcome.state == DONE:
+            results[position] = outcome.result
         elif outcome.state == FAILED:
             results[position] = FileResult(source.relpath, phase, Status.FAILED, message=outcome.message)
         elif outcome.state == CANDIDATE or spec.added is not None:
@@ -187,17 +216,20 @@ def run(
         else:
             results[position] = FileResult(source.relpath, phase, Status.UNCHANGED)
             _advance(progress)
-    for position, result in _spread(analyse_chunk, work, spec, jobs, PARALLEL_THRESHOLD, _swept_size):
-        results[position] = result
+    by_position = {outcome.task.position: outcome for outcome in work}
+    for done in _spread(analyse_chunk, work, spec, jobs, PARALLEL_THRESHOLD, _swept_size):
+        results[done.position] = done.result
+        if analysed is not None:
+            analysed(by_position[done.position], done)
         _advance(progress)
     return RunResult(tuple(r for r in results if r is not None))
 
 
-def analyse_chunk(chunk: list[Swept], spec: AnalysisSpec) -> list[tuple[int, FileResult]]:
-    return [(outcome.task.position, analyse_swept(outcome, spec)) for outcome in chunk]
+def analyse_chunk(chunk: list[Swept], spec: AnalysisSpec) -> list[Analysed]:
+    return [analyse_swept(outcome, spec) for outcome in chunk]
 
 
-def analyse_swept(outcome: Swept, spec: AnalysisSpec) -> FileResult:
+def analyse_swept(outcome: Swept, spec: AnalysisSpec) -> Analysed:
     """One file's result: its bytes read again, screened for added names if it was unmatched,
     then taken from the cache or analysed."""
     task = outcome.task
@@ -206,18 +238,19 @@ def analyse_swept(outcome: Swept, spec: AnalysisSpec) -> FileResult:
     try:
         raw = _read(task.path)
     except OSError as error:
-        return FileResult(task.relpath, task.phase, Status.FAILED, message=f"cannot read: {error.strerror or error}")
+        failed = FileResult(task.relpath, task.phase, Status.FAILED, message=f"cannot read: {error.strerror or error}")
+        return Analysed(task.position, failed, False)
     if unmatched and (spec.added is None or not spec.added.wants(raw)):
-        return FileResult(task.relpath, task.phase, Status.UNCHANGED)
+        return Analysed(task.position, FileResult(task.relpath, task.phase, Status.UNCHANGED), False)
     key = spec.cache.key(task.relpath, task.phase, raw) if spec.cache is not None else None
     if spec.cache is not None and key is not None:
         cached = spec.cache.load(key, task.relpath, task.phase)
         if cached is not None:
-            return cached
+            return Analysed(task.position, cached, unmatched)
     result, complete = analyse_one(raw, task.relpath, task.phase, spec.settings)
     if spec.cache is not None and key is not None and complete:
         spec.cache.store(key, result)
-    return result
+    return Analysed(task.position, result, unmatched)
 
 
 def analyse_one(raw: bytes, relpath: str, phase: str, settings: Settings) -> tuple[FileResult, bool]:
@@ -287,8 +320,9 @@ def _split(items: list[Item], count: int, size: Callable[[Item], int]) -> list[l
     return [[item for _, item in sorted(chunk, key=lambda pair: pair[0])] for chunk in chunks if chunk]
 
 
-def _size_unknown(item: object) -> int:
-    return 1
+def _task_size(task: Task) -> int:
+    # Reading and searching costs about the size; opening the file about 4 KB of it.
+    return (task.stat[0] if task.stat is not None else 0) + 4096
 
 
 def _swept_size(outcome: Swept) -> int:

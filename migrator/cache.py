@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ from migrator.exit_codes import UsageError
 from migrator.results import FileResult, Finding, Status
 
 if TYPE_CHECKING:
+    from migrator.analysis.facts import CodebaseFacts
     from migrator.config import Config
     from migrator.project import ProjectFacts
     from migrator.rules import Rule
@@ -40,11 +42,14 @@ class ResultCache:
     """The entries of one run key: a folder of small JSON files named by their entry key."""
 
     folder: Path
+    # The facts the run key covers all but which module binds what: a result that asked is
+    # checked against them when it is loaded.
+    codebase: CodebaseFacts | None = dataclasses.field(default=None, compare=False)
 
     @classmethod
     def open(cls, root: Path, config: Config, rules: Sequence[Rule], facts: ProjectFacts) -> ResultCache:
         """The cache for a scan of `root` under this config, rule set and facts."""
-        return cls(root / CACHE_DIR / run_key(config, rules, facts))
+        return cls(root / CACHE_DIR / run_key(config, rules, facts), facts.codebase)
 
     def key(self, relpath: str, phase: str, raw: bytes) -> str:
         """An entry's key: the file's path, phase and content."""
@@ -56,12 +61,16 @@ class ResultCache:
         """The cached result, or None when absent, unreadable or not for this file."""
         try:
             data = json.loads((self.folder / key).read_bytes())
-            result = _decode(data)
+            result = decode_result(data)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         if result.path != relpath or result.phase != phase:
             return None
-        return result
+        return result if self.still_holds(result) else None
+
+    def still_holds(self, result: FileResult) -> bool:
+        """Whether what the result asked of other modules gets the same answers now."""
+        return not result.depends or (self.codebase is not None and self.codebase.still_answers(result.depends))
 
     def store(self, key: str, result: FileResult) -> None:
         """Keep a result for later runs.
@@ -70,7 +79,7 @@ class ResultCache:
         disk) stops the run with a UsageError rather than silently slowing every later run;
         a folder another run just pruned only loses this entry.
         """
-        data = _encode(result)
+        data = encode_result(result)
         if data is None:
             return
         try:
@@ -104,7 +113,7 @@ class ResultCache:
         _prune(base, keep=self.folder.name)
 
 
-def _encode(result: FileResult) -> dict[str, object] | None:
+def encode_result(result: FileResult) -> dict[str, object] | None:
     """A result as JSON data; None for what is not worth keeping (rewrites, unknown values)."""
     if result.status not in _CACHED_STATUSES or any(getattr(result, name) is not None for name in _NOT_CACHED):
         return None
@@ -117,6 +126,8 @@ def _encode(result: FileResult) -> dict[str, object] | None:
             value = value.value
         elif field.name == "findings":
             value = [dataclasses.astuple(finding) for finding in value]
+        elif field.name == "depends":
+            value = [list(asked) for asked in value]
         elif isinstance(value, tuple) and all(isinstance(item, str) for item in value):
             value = list(value)
         elif value is not None and not isinstance(value, (str, int, bool)):
@@ -125,10 +136,11 @@ def _encode(result: FileResult) -> dict[str, object] | None:
     return data
 
 
-def _decode(data: dict) -> FileResult:
+def decode_result(data: dict) -> FileResult:
     values = dict(data)
     values["status"] = Status(values["status"])
     values["findings"] = tuple(Finding(*row) for row in values["findings"])
+    values["depends"] = tuple((module, name, answer) for module, name, answer in values.get("depends", ()))
     for name, value in values.items():
         if isinstance(value, list):
             values[name] = tuple(value)
@@ -157,6 +169,11 @@ def _mtime(entry: os.DirEntry) -> float:
 
 def run_key(config: Config, rules: Sequence[Rule], facts: ProjectFacts) -> str:
     """What every cached result of a run depends on besides the file itself."""
+    return setup_key(config, rules, facts.fingerprint())
+
+
+def setup_key(config: Config, rules: Sequence[Rule], *parts: str) -> str:
+    """A digest of the tool, the config, the rule files and `parts`."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{FORMAT}\0{migrator.__version__}\0{tool_fingerprint()}\0".encode())
     digest.update(repr(config).encode())
@@ -166,10 +183,12 @@ def run_key(config: Config, rules: Sequence[Rule], facts: ProjectFacts) -> str:
             digest.update(rule.source.read_bytes())
         except OSError:
             digest.update(repr(rule).encode())
-    digest.update(f"\0{facts.fingerprint()}".encode())
+    for part in parts:
+        digest.update(f"\0{part}".encode())
     return digest.hexdigest()
 
 
+@functools.cache
 def tool_fingerprint() -> str:
     """Size and modification time of the tool's own source files.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -26,6 +27,8 @@ class SourceFile:
 
     path: str | os.PathLike[str]
     relpath: str
+    # (size, mtime_ns, ctime_ns, inode) when discovery took it: what the file index compares.
+    stat: tuple[int, int, int, int] | None = dataclasses.field(default=None, compare=False)
 
     def read_bytes(self) -> bytes:
         return read_path(self.path)
@@ -88,7 +91,7 @@ def discover(root: Path, paths: Sequence[Path], include: Sequence[str], exclude:
             raise UsageError(f"path {raw} is outside the project root {root}")
         if target.is_file():
             if not target.is_symlink() and target.suffix in SOURCE_SUFFIXES:
-                found[rel] = SourceFile(target, rel)
+                found[rel] = SourceFile(target, rel, signature(os.lstat(target)))
             continue
         folders.append((str(target), rel))
     listed = listed_files(root, [rel for _, rel in folders]) if folders else None
@@ -139,9 +142,13 @@ def _from_listing(
         if exclude is not None and exclude.match_file(rel):
             continue
         path = os.path.join(base, rel)
-        if os.path.islink(path) or not os.path.isfile(path):
+        try:
+            found = os.lstat(path)
+        except OSError:  # deleted but still tracked
             continue
-        yield SourceFile(path, rel)
+        if not stat.S_ISREG(found.st_mode):  # a symlink, or no file
+            continue
+        yield SourceFile(path, rel, signature(found))
 
 
 def _walk(folder: str, rel: str, rules: _IgnoreRules, exclude: pathspec.GitIgnoreSpec | None) -> Iterator[SourceFile]:
@@ -176,7 +183,19 @@ def _walk(folder: str, rel: str, rules: _IgnoreRules, exclude: pathspec.GitIgnor
         elif name.endswith(SOURCE_SUFFIXES) and not name.endswith(ALWAYS_EXCLUDED_SUFFIXES) and entry.is_file():
             if rules.ignores(child_rel, False) or (exclude is not None and exclude.match_file(child_rel)):
                 continue
-            yield SourceFile(entry.path, child_rel)
+            yield SourceFile(entry.path, child_rel, _signature(entry))
+
+
+def signature(found: os.stat_result) -> tuple[int, int, int, int]:
+    """What the file index compares: size, modification and change times, inode."""
+    return (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
+
+
+def _signature(entry: os.DirEntry) -> tuple[int, int, int, int] | None:
+    try:
+        return signature(entry.stat(follow_symlinks=False))
+    except OSError:
+        return None
 
 
 def _name(entry: os.DirEntry) -> str:

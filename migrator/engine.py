@@ -57,10 +57,11 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
         decoded = SourceText.decode(raw)
     except DecodeError as error:
         return FileResult(relpath, phase, Status.FAILED, message=f"cannot decode: {error}")
+    asked: list[tuple[str, str, bool | None]] = []
     if relpath.endswith(".md"):
-        return _process_markdown(raw, decoded, relpath, phase, rules, settings)
+        return _depending(_process_markdown(raw, decoded, relpath, phase, rules, settings, asked), asked)
     try:
-        outcome = _run_text(decoded.text, relpath, phase, rules, settings)
+        outcome = _run_text(decoded.text, relpath, phase, rules, settings, asked=asked)
     except SyntaxError as error:
         from migrator.newer_python import newer_python_hint
 
@@ -70,9 +71,15 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
         message = "cannot parse: nested too deeply for the parser; left unchanged"
         return FileResult(relpath, phase, Status.FAILED, message=message)
     if outcome.rejected:
-        return FileResult(relpath, phase, Status.FAILED, outcome.findings, message=outcome.rejected, suppressed=outcome.suppressed)
+        failed = FileResult(relpath, phase, Status.FAILED, outcome.findings, message=outcome.rejected, suppressed=outcome.suppressed)
+        return _depending(failed, asked)
     result = _result(raw, decoded, relpath, phase, outcome.findings, outcome.new_text, settings.want_diff)
-    return dataclasses.replace(result, suppressed=outcome.suppressed) if outcome.suppressed else result
+    return _depending(dataclasses.replace(result, suppressed=outcome.suppressed) if outcome.suppressed else result, asked)
+
+
+def _depending(result: FileResult, asked: list[tuple[str, str, bool | None]]) -> FileResult:
+    """The result, with what its plans asked of other modules (a cached copy stands while the answers hold)."""
+    return dataclasses.replace(result, depends=tuple(sorted(set(asked), key=repr))) if asked else result
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +91,14 @@ class _TextOutcome:
 
 
 def _run_text(
-    text: str, relpath: str, phase: str, rules: Sequence[Rule], settings: Settings, *, snippet_at: Pos | None = None
+    text: str,
+    relpath: str,
+    phase: str,
+    rules: Sequence[Rule],
+    settings: Settings,
+    *,
+    snippet_at: Pos | None = None,
+    asked: list[tuple[str, str, bool | None]] | None = None,
 ) -> _TextOutcome:
     """Analyse, plan and (with fixes on) rewrite one piece of Python source.
 
@@ -94,7 +108,8 @@ def _run_text(
     file is planned again after each rewrite until nothing fixable is left, like Ruff's fix
     loop; the findings are every fix made and what is left for a person in the final text.
     """
-    first = _plan_text(text, relpath, phase, rules, settings, snippet_at)
+    asked = asked if asked is not None else []
+    first = _plan_text(text, relpath, phase, rules, settings, snippet_at, asked)
     if not settings.fix or not first.edits:
         return _TextOutcome(first.findings, suppressed=first.suppressed)
     fixed: list[Finding] = []
@@ -108,7 +123,7 @@ def _run_text(
             return _TextOutcome(_settled(fixed, planned, refusal), current, suppressed=planned.suppressed)
         fixed.extend(planned.applied)
         current = new_text
-        planned = _plan_text(current, relpath, phase, rules, settings, snippet_at)
+        planned = _plan_text(current, relpath, phase, rules, settings, snippet_at, asked)
         if not planned.edits:
             return _TextOutcome((*fixed, *planned.findings), current, suppressed=planned.suppressed)
     reason = f"fixes did not settle after {MAX_FIX_ROUNDS} rounds; left for review"
@@ -127,7 +142,13 @@ class _Round:
 
 
 def _plan_text(
-    text: str, relpath: str, phase: str, rules: Sequence[Rule], settings: Settings, snippet_at: Pos | None
+    text: str,
+    relpath: str,
+    phase: str,
+    rules: Sequence[Rule],
+    settings: Settings,
+    snippet_at: Pos | None,
+    asked: list[tuple[str, str, bool | None]],
 ) -> _Round:
     """Analyse and plan one text: its findings, suppressions and the edits of the fixes to write."""
     model = _analyze(text, relpath, settings.index, snippet=snippet_at is not None)
@@ -140,6 +161,7 @@ def _plan_text(
             relpath=relpath,
             conftest_has_fixture=settings.project.conftest_defines_fixture(relpath),
             project=settings.project,
+            asked=asked,
         )
         return _plan(model, rules, ctx, settings.rule_symbols, held)
 
@@ -209,7 +231,13 @@ def _settled(fixed: list[Finding], planned: _Round, reason: str) -> tuple[Findin
 
 
 def _process_markdown(
-    raw: bytes, decoded: SourceText, relpath: str, phase: str, rules: Sequence[Rule], settings: Settings
+    raw: bytes,
+    decoded: SourceText,
+    relpath: str,
+    phase: str,
+    rules: Sequence[Rule],
+    settings: Settings,
+    asked: list[tuple[str, str, bool | None]],
 ) -> FileResult:
     """Each Python fence is checked (and rewritten) on its own; a fence that does not parse is reported."""
     findings: list[Finding] = []
@@ -224,7 +252,7 @@ def _process_markdown(
             continue
         where = Pos(fence.first_line, len(fence.indent))
         try:
-            outcome = _run_text(fence.code, relpath, phase, rules, settings, snippet_at=where)
+            outcome = _run_text(fence.code, relpath, phase, rules, settings, snippet_at=where, asked=asked)
         except SyntaxError as error:
             problems.append(f"the Python fence at line {fence.first_line - 1} does not parse, left as it is: {_syntax_message(error, fence.first_line - 1)}")
             continue

@@ -67,6 +67,9 @@ class FileResult:
     problems: tuple[str, ...] = ()
     # Findings an inline `# migrator: ignore[...]` comment kept out of `findings`.
     suppressed: int = 0
+    # What the plans asked of other modules, `(module, name, whether it binds it)`: a cached
+    # result stands while the tree still gives these answers.
+    depends: tuple[tuple[str, str, bool | None], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

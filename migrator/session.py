@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from migrator import batch, project
-from migrator.cache import ResultCache
+from migrator import batch
 from migrator.config import Config, load_config
 from migrator.discovery import discover
 from migrator.exit_codes import UsageError
@@ -18,7 +18,6 @@ from migrator.results import RunResult
 from migrator.rules import Rule, load_rules
 from migrator.rules import select as select_rules
 from migrator.selection import PerFileIgnores, enabled_rules
-from migrator.settings import Settings
 from migrator.transforms import TRANSFORMS
 
 
@@ -42,6 +41,8 @@ class Session:
     # (agent classes, their registered names) must see the whole tree.
     project_files: tuple = ()
     selection: Selection = Selection()
+    # When discovery began: a file modified after it is read again by the next scan.
+    started_ns: int = 0
 
     @classmethod
     def open(
@@ -63,13 +64,14 @@ class Session:
         rules = select_rules(loaded, rule_ids) if rule_ids else loaded
         rules = enabled_rules(rules, config, select, ignore, known=[rule.id for rule in loaded])
         selection = Selection(PerFileIgnores.build(config, loaded), frozenset(rule.id for rule in loaded))
+        started_ns = time.time_ns()
         phase_map = PhaseMap(config.phases)
         wanted = phase_map.resolve(phases) if phases else frozenset(PHASE_IDS)
         found = discover(config.root, paths, config.include, config.exclude)
         files = tuple(phase_map.assign(found, wanted))
         whole = all(Path(p).resolve() == config.root for p in paths)
         everything = found if whole else discover(config.root, [config.root], config.include, config.exclude)
-        return cls(config, rules, phase_map, files, tuple(everything), selection)
+        return cls(config, rules, phase_map, files, tuple(everything), selection, started_ns)
 
     def run(
         self,
@@ -81,32 +83,12 @@ class Session:
         progress: batch.Progress | None = None,
         unsafe_fixes: bool = False,
     ) -> RunResult:
-        """Process every file; with `use_cache`, a scan reuses and records results under `.migrator/cache`.
+        """Process every file; with `use_cache`, a scan reuses and records what it learns under
+        `.migrator/` (the file index, the facts and the results)."""
+        from migrator import pipeline
 
-        Two passes (see `batch`): a sweep that reads every project file once and gathers the
-        project facts, then the analysis of the files that name a deprecated name.
-        """
-        from migrator.screen import Needles
-
-        project_files = self.project_files or [source for source, _ in self.files]
-        known = Settings.build(self.config, self.rules).screen
-        reader = project.FirstPassReader.of(self.config, use_cache=use_cache)
-        spec = batch.SweepSpec(known, Needles([*sorted(known.plain), *project.first_pass_needles(self.config)]), reader, self.config)
-        if progress is not None:
-            progress.start(len(self.files))
-        tasks = batch.tasks_of(self.files, project_files)
-        ruled_phases = {phase for rule in self.rules for phase in rule.phases}
-        swept = batch.sweep(tasks, len(self.files), spec, ruled_phases, jobs, progress)
-        facts = project.from_parts(swept.first_pass_parts(), self.config, (s.relpath for s in project_files))
-        settings = Settings.build(
-            self.config, self.rules, fix=fix, want_diff=want_diff, project=facts, unsafe_fixes=unsafe_fixes,
-            per_file_ignores=self.selection.per_file_ignores, known_rule_ids=self.selection.known_rule_ids,
-        )
-        added = settings.screen.beyond(known)
-        # Rewrites carry the new bytes of each file; only findings are worth keeping.
-        cache = ResultCache.open(self.config.root, self.config, self.rules, facts) if use_cache and not fix else None
-        analysis = batch.AnalysisSpec(settings, added if added.plain or added.called else None, cache)
-        return batch.run(self.files, swept, analysis, jobs=jobs, progress=progress)
+        options = pipeline.Options(fix, want_diff, jobs, use_cache, unsafe_fixes)
+        return pipeline.run(self, options, progress)
 
 
 def project_rules(config: Config) -> tuple[Rule, ...]:

@@ -153,8 +153,16 @@ class CodebaseFacts:
             return None
         return name in self.module_bindings.get(module, frozenset())
 
+    def still_answers(self, asked: Iterable[tuple[str, str, bool | None]]) -> bool:
+        """Whether `defines` still gives each of these answers."""
+        return all(self.defines(module, name) == answer for module, name, answer in asked)
+
     def fingerprint(self) -> str:
-        """A digest of the facts that is the same in every process (no set iteration order)."""
+        """A digest of the facts that is the same in every process (no set iteration order).
+
+        Which modules the tree holds and what they bind is left out: a result that asked
+        (`defines`) records its answers, and stands while they hold. So adding a file, or
+        importing a legacy name somewhere, does not recompute every cached result."""
         context = self.context
         text = repr(
             (
@@ -165,8 +173,6 @@ class CodebaseFacts:
                 sorted(context.placeholder_values),
                 context.placeholder_prefixes,
                 self.sources,
-                sorted(self.modules),
-                sorted((k, sorted(v)) for k, v in self.module_bindings.items()),
                 sorted(self.current),
             )
         )

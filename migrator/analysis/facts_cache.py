@@ -52,7 +52,7 @@ class FactsCache:
 
     def load(self, key: str) -> FirstPass | None:
         try:
-            return _decode(json.loads((self.folder / key).read_bytes()))
+            return decode_part(json.loads((self.folder / key).read_bytes()))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -62,14 +62,14 @@ class FactsCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
             with os.fdopen(handle, "wb") as out:
-                out.write(json.dumps(_encode(value)).encode())
+                out.write(json.dumps(encode_part(value)).encode())
             os.replace(temp, self.folder / key)
         except OSError:
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(temp)
 
 
-def _encode(value: FirstPass) -> dict:
+def encode_part(value: FirstPass) -> dict:
     facts = value.facts
     return {
         "agents": {
@@ -99,7 +99,7 @@ def _encode_context(context: ContextType) -> dict:
     }
 
 
-def _decode(data: dict) -> FirstPass:
+def decode_part(data: dict) -> FirstPass:
     agents = FileAgents(
         classes=tuple((q, tuple(bases), doc) for q, bases, doc in data["agents"]["classes"]),
         registrations=tuple((n, q, bool(d)) for n, q, d in data["agents"]["registrations"]),

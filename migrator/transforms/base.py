@@ -49,6 +49,9 @@ class PlanContext:
     conftest_has_fixture: bool
     state: PlanState = dataclasses.field(default_factory=PlanState)
     project: Any = None
+    # What the plans asked of other modules, `(module, name, answer)`: a cached result stands
+    # only while every answer is still the same.
+    asked: list[tuple[str, str, bool | None]] = dataclasses.field(default_factory=list)
 
     def is_agent_class(self, cls: Scope | None) -> bool:
         """Whether a class scope defines an agent: a BaseAgent subclass or a registered class."""
@@ -72,6 +75,12 @@ class PlanContext:
     def codebase(self) -> CodebaseFacts:
         """What the codebase's own definitions say (documented defaults when there are none)."""
         return self.project.codebase if self.project is not None else CodebaseFacts()
+
+    def defines(self, module: str, name: str) -> bool | None:
+        """Whether `module` binds `name` at top level (None: the module is not in the tree), recorded."""
+        answer = self.codebase.defines(module, name)
+        self.asked.append((module, name, answer))
+        return answer
 
     def plan_of(self, ref: Reference) -> Plan | None:
         return self.state.plans.get(id(ref))

@@ -16,7 +16,7 @@ def plan(ref: Reference, ctx: PlanContext, params: Mapping[str, Any]) -> Manual:
     """Report one patch target: detect-only, the reason says what the patched module defines."""
     module, _, name = ref.qualname.rpartition(".")
     replacement = str(params.get("replacement", "create_agent_instance_factory"))
-    defines = ctx.codebase.defines(module, name) if module and module != "?" else None
+    defines = ctx.defines(module, name) if module and module != "?" else None
     if defines is None:
         where = f"module {module} is not in the scanned tree" if module and module != "?" else "the patched module is unknown"
         return Manual(

@@ -1,0 +1,144 @@
+"""The file index, `.migrator/index.json`: what the last scan learnt of each file, trusted without
+reading the file while its size, modification and change times and inode are those recorded.
+
+Like git's index: a file written in the last seconds before a scan may change again within the
+same timestamp, so such an entry is kept without its stat and the next scan reads the file.
+What a file's entry holds: whether the sweep's screen wanted it, whether the first pass read
+it (and its part of the facts), and whether the names the facts added were found in it. The
+results of the analysed files are kept under the run key they were computed for, so a change of
+the facts (a definition they came from) recomputes every result that depends on them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from migrator.exit_codes import UsageError
+
+if TYPE_CHECKING:
+    from migrator.analysis.facts_cache import FirstPass
+    from migrator.cache import ResultCache
+    from migrator.results import FileResult
+
+INDEX = Path(".migrator") / "index.json"
+FORMAT = 1
+# A file modified this close to the start of the scan that saw it is read again next time.
+RACY_NS = 2_000_000_000
+
+Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """What a scan learnt of one file."""
+
+    wanted: bool  # the sweep's screen wanted it: a candidate when its phase has rules
+    first_pass: bool
+    added: bool = False  # the names the facts added occur in it (under the index's screen key)
+
+
+@dataclasses.dataclass
+class FileIndex:
+    """The entries of one sweep key (tool, config, rules, needles): a changed key starts afresh."""
+
+    path: Path
+    sweep_key: str
+    stats: dict[str, Stat] = dataclasses.field(default_factory=dict)
+    entries: dict[str, Entry] = dataclasses.field(default_factory=dict)
+    parts: dict[str, Any] = dataclasses.field(default_factory=dict)  # relpath -> encoded FirstPass or None
+    run_key: str | None = None
+    screen_key: str | None = None
+    results: dict[str, Any] = dataclasses.field(default_factory=dict)  # relpath -> encoded FileResult
+
+    @classmethod
+    def load(cls, root: Path, sweep_key: str) -> FileIndex:
+        """The index of `root` for this sweep key; empty when there is none, it is unreadable or
+        it was written for another key or format."""
+        path = root / INDEX
+        try:
+            data = json.loads(path.read_bytes())
+            if data["format"] != FORMAT or data["sweep"] != sweep_key:
+                return cls(path, sweep_key)
+            stats = {relpath: tuple(value) for relpath, value in data["stats"].items()}
+            entries = {relpath: Entry(*value) for relpath, value in data["entries"].items()}
+            return cls(path, sweep_key, stats, entries, data["parts"], data["run"], data["screen"], data["results"])  # type: ignore[arg-type]
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls(path, sweep_key)
+
+    def entry(self, relpath: str, now: Stat | None) -> Entry | None:
+        """The file's entry when its stat is unchanged since it was recorded, else None."""
+        if now is None or self.stats.get(relpath) != now:
+            return None
+        return self.entries.get(relpath)
+
+    def part(self, relpath: str) -> FirstPass | None:
+        from migrator.analysis.facts_cache import decode_part
+
+        encoded = self.parts.get(relpath)
+        return None if encoded is None else decode_part(encoded)
+
+    def result(self, relpath: str, cache: ResultCache) -> FileResult | None:
+        """The file's result, when it was computed under the cache's run key and what it asked
+        of other modules still gets the same answers."""
+        from migrator.cache import decode_result
+
+        if cache.folder.name != self.run_key or relpath not in self.results:
+            return None
+        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+            result = decode_result(self.results[relpath])
+            return result if cache.still_holds(result) else None
+        return None
+
+    def same_as(self, other: FileIndex) -> bool:
+        """Whether writing this index would record nothing `other` (the one read) lacks."""
+        return (
+            (self.sweep_key, self.run_key, self.screen_key) == (other.sweep_key, other.run_key, other.screen_key)
+            and self.entries == other.entries
+            and self.stats == other.stats
+            and self.results.keys() == other.results.keys()
+        )
+
+    def save(self, started_ns: int) -> None:
+        """Write the index atomically. Stats of files modified within RACY_NS of `started_ns`
+        (or later) are left out, so the next scan reads those files again.
+
+        An index that cannot be written stops the run with a UsageError, like the result cache.
+        """
+        stats = {relpath: list(value) for relpath, value in self.stats.items() if value[1] < started_ns - RACY_NS}
+        data = {
+            "format": FORMAT,
+            "sweep": self.sweep_key,
+            "stats": stats,
+            "entries": {relpath: (e.wanted, e.first_pass, e.added) for relpath, e in self.entries.items()},
+            "parts": self.parts,
+            "run": self.run_key,
+            "screen": self.screen_key,
+            "results": self.results,
+        }
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            ignore = folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# migrator's caches; safe to delete\n*\n")
+            handle, temp = tempfile.mkstemp(dir=folder, prefix=".index-")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(json.dumps(data, separators=(",", ":")).encode())
+                os.replace(temp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                raise
+        except OSError as error:
+            where = f" ({error.filename})" if error.filename else ""
+            raise UsageError(
+                f"cannot write the file index {self.path}: {error.strerror or error}{where}; "
+                "fix its permissions, remove it, or pass --no-cache"
+            ) from None

@@ -1,0 +1,189 @@
+"""The file index: an unchanged file is not read again, a changed one is, and a change to a
+definition the facts came from recomputes the results that depend on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from migrator import discovery
+from migrator.file_index import INDEX
+from tests.conftest import FACTORY, write
+
+AGENTS = """
+    from netra_backend.app.agents.base import BaseAgent
+
+
+    class TriageSubAgent(BaseAgent):
+        \"\"\"Handles request triage.\"\"\"
+"""
+NOT_AN_AGENT = """
+    class TriageSubAgent:
+        \"\"\"Handles request triage.\"\"\"
+"""
+HANDLER = """
+    from app.agents import TriageSubAgent
+
+
+    async def handle(user_context, llm):
+        return TriageSubAgent(llm)
+"""
+GETTER_USE = f"""
+    from {FACTORY} import get_agent_instance_factory
+
+
+    async def handle():
+        return get_agent_instance_factory()
+"""
+
+
+def _age(root: Path, *only: str) -> None:
+    """Date files back (all, or `only` these), so none is too recent for the index to trust."""
+    past = time.time() - 60
+    for path in [root / relpath for relpath in only] or root.rglob("*"):
+        if path.is_file():
+            os.utime(path, (past, past))
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.migrator]\n",
+            "app/agents.py": AGENTS,
+            "app/handler.py": HANDLER,
+            "app/routes.py": GETTER_USE,
+            **{f"app/clean_{n}.py": "VALUE = 1\n" for n in range(5)},
+        },
+    )
+    _age(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[str]:
+    seen: list[str] = []
+    real = discovery.read_path
+
+    def counting(path):
+        seen.append(os.path.relpath(path))
+        return real(path)
+
+    monkeypatch.setattr(discovery, "read_path", counting)
+    return seen
+
+
+def _findings(cli, root: Path) -> list[tuple[str, str]]:
+    report = cli("scan", "-f", "json", cwd=root).json()
+    return sorted((f["rule"], f["path"]) for f in report["findings"])
+
+
+def test_a_second_scan_of_an_unchanged_tree_reads_no_file(cli, tree, reads):
+    first = cli("scan", "-f", "json", cwd=tree)
+    assert reads and (tree / INDEX).is_file()
+    reads.clear()
+    second = cli("scan", "-f", "json", cwd=tree)
+    assert reads == []
+    assert second.out == first.out
+    assert ("MIG008", "app/handler.py") in _findings(cli, tree)
+
+
+def test_only_the_changed_file_is_read_again_and_its_new_findings_reported(cli, tree, reads):
+    cli("scan", "-f", "json", cwd=tree)
+    write(tree, {"app/clean_3.py": GETTER_USE})
+    _age(tree, "app/clean_3.py")
+    reads.clear()
+    assert ("MIG001", "app/clean_3.py") in _findings(cli, tree)
+    assert sorted(set(reads)) == ["app/clean_3.py"]
+
+
+def test_a_file_rewritten_with_the_same_size_and_mtime_is_still_read_again(cli, tree, reads):
+    cli("scan", "-f", "json", cwd=tree)
+    target = tree / "app/clean_2.py"
+    before = target.stat()
+    target.write_text("VALUE = 2\n")  # same size
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # same mtime: only ctime tells
+    reads.clear()
+    cli("scan", "-f", "json", cwd=tree)
+    assert "app/clean_2.py" in reads
+
+
+def test_a_change_to_the_definition_the_facts_came_from_recomputes_its_dependants(cli, tree):
+    assert ("MIG008", "app/handler.py") in _findings(cli, tree)
+    # handler.py does not change; the class it builds stops being an agent, then is one again.
+    write(tree, {"app/agents.py": NOT_AN_AGENT})
+    _age(tree, "app/agents.py")
+    assert ("MIG008", "app/handler.py") not in _findings(cli, tree)
+    write(tree, {"app/agents.py": AGENTS})
+    _age(tree, "app/agents.py")
+    assert ("MIG008", "app/handler.py") in _findings(cli, tree)
+
+
+def test_a_getter_whose_definition_becomes_fresh_per_call_is_no_longer_reported(cli, tree):
+    module = FACTORY.replace(".", "/") + ".py"
+    shared = "_factory = None\n\n\ndef get_agent_instance_factory():\n    return _factory\n"
+    write(tree, {module: shared})
+    _age(tree, module)
+    assert ("MIG001", "app/routes.py") in _findings(cli, tree)
+    fresh = "class Factory:\n    pass\n\n\ndef get_agent_instance_factory():\n    return Factory()\n"
+    write(tree, {module: fresh})
+    _age(tree, module)
+    assert ("MIG001", "app/routes.py") not in _findings(cli, tree)
+
+
+def test_a_file_modified_just_before_the_scan_is_read_again_by_the_next(cli, tree, reads):
+    write(tree, {"app/clean_1.py": "VALUE = 3\n"})  # modified now: racy for the index
+    cli("scan", "-f", "json", cwd=tree)
+    reads.clear()
+    cli("scan", "-f", "json", cwd=tree)
+    assert set(reads) == {"app/clean_1.py"}
+
+
+def test_a_corrupt_index_is_ignored_and_written_anew(cli, tree, reads):
+    first = cli("scan", "-f", "json", cwd=tree)
+    (tree / INDEX).write_text("{not json")
+    again = cli("scan", "-f", "json", cwd=tree)
+    assert again.out == first.out
+    assert json.loads((tree / INDEX).read_text())["format"] == 1
+
+
+def test_no_cache_neither_reads_nor_writes_the_index(cli, tree):
+    cli("scan", "--no-cache", "-f", "json", cwd=tree)
+    assert not (tree / INDEX).exists()
+
+
+def test_an_index_that_cannot_be_written_is_a_usage_error(cli, tree):
+    (tree / ".migrator").write_text("a file where the folder goes")
+    result = cli("scan", "-f", "json", cwd=tree)
+    assert result.code == 2
+    assert ".migrator" in result.err
+
+
+def test_a_cached_result_that_asked_about_another_module_is_recomputed_when_the_answer_changes(cli, tree):
+    # The patch target's message says whether app/service.py still binds the getter; the test
+    # file does not change, the module it names does.
+    write(
+        tree,
+        {
+            "app/service.py": f"from {FACTORY} import get_agent_instance_factory\n",
+            "tests/test_service.py": (
+                "from unittest.mock import patch\n\n\n"
+                "@patch('app.service.get_agent_instance_factory')\ndef test_it(factory):\n    assert factory\n"
+            ),
+        },
+    )
+    _age(tree)
+
+    def patch_messages() -> list[str]:
+        report = cli("scan", "-f", "json", cwd=tree).json()
+        return [f["reason"] or f["message"] for f in report["findings"] if f["rule"] == "MIG010"]
+
+    assert any("still defines" in text for text in patch_messages())
+    write(tree, {"app/service.py": "VALUE = 1\n"})
+    _age(tree, "app/service.py")
+    assert any("stale target" in text for text in patch_messages())
