@@ -5,7 +5,9 @@ Each simulated user holds a websocket on one server and posts its runs to anothe
 every event crosses processes through Redis. Each run writes a row through its request's
 database session. Per user count it prints runs/s, run latency (POST to response) p50 and
 p99, and events misrouted (another user's or another run's), lost (emitted but never
-received) and runs failed (non-200), as medians of the repeats with min-max.
+received) and runs failed (non-200), as medians of the repeats with min-max, and the CPU
+time per run of the server processes (together), of Redis and of this load generator
+(read from /proc on Linux), which the machine's other work disturbs less than latency.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import asyncio
 import collections
 import json
+import math
 import os
 import re
 import shutil
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +54,26 @@ class Tally:
     failed: int = 0
     gaps: int = 0
     reasons: collections.Counter[str] = field(default_factory=collections.Counter)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process, or NaN where /proc does not tell."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_probe(servers: Sequence[subprocess.Popen], redis: subprocess.Popen
+              ) -> Callable[[], tuple[float, float, float]]:
+    """Return a function reading the CPU seconds used so far by the servers (together),
+    Redis and this process."""
+    def read() -> tuple[float, float, float]:
+        return (sum(process_cpu_seconds(s.pid) for s in servers),
+                process_cpu_seconds(redis.pid), time.process_time())
+    return read
 
 
 def free_port() -> int:
@@ -168,7 +192,8 @@ class User:
         self.tally.misrouted += stray
 
 
-async def run_level(users: int, urls: list[str], record: bool) -> dict[str, float]:
+async def run_level(users: int, urls: list[str], record: bool,
+                    cpu: Callable[[], tuple[float, float, float]]) -> dict[str, float]:
     tally = Tally()
     limits = httpx.Limits(max_connections=min(users, 500), max_keepalive_connections=500)
     clients = [httpx.AsyncClient(timeout=60, limits=limits) for _ in urls]
@@ -196,28 +221,36 @@ async def run_level(users: int, urls: list[str], record: bool) -> dict[str, floa
             for n in range(runs):
                 await user.run(n)
 
+        cpu_before = cpu()
         started = time.perf_counter()
         await asyncio.wait_for(asyncio.gather(*(work(u) for u in people)), LEVEL_DEADLINE)
         elapsed = time.perf_counter() - started
+        cpu_used = [after - before for before, after in zip(cpu_before, cpu())]
     finally:
         await asyncio.gather(*(u.close() for u in people), return_exceptions=True)
         for client in clients:
             await client.aclose()
     ordered = sorted(tally.latencies)
+    per_run = 1000 / max(1, users * runs)
     return {
         "runs/s": len(ordered) / elapsed,
         "p50 ms": ordered[len(ordered) // 2] * 1000,
         "p99 ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000,
         "misrouted": tally.misrouted, "lost": tally.lost, "failed": tally.failed,
         "gaps": tally.gaps, "runs": users * runs,
+        "server cpu ms/run": cpu_used[0] * per_run, "redis cpu ms/run": cpu_used[1] * per_run,
+        "client cpu ms/run": cpu_used[2] * per_run,
         "failures": dict(tally.reasons),
     }
 
 
-def summarise(samples: list[float], integer: bool) -> str:
+def summarise(samples: list[float], integer: bool, digits: int = 1) -> str:
+    if any(math.isnan(s) for s in samples):
+        return "-"
     if integer:
         return f"{int(statistics.median(samples))} ({int(min(samples))}-{int(max(samples))})"
-    return f"{statistics.median(samples):.1f} ({min(samples):.1f}-{max(samples):.1f})"
+    return (f"{statistics.median(samples):.{digits}f} "
+            f"({min(samples):.{digits}f}-{max(samples):.{digits}f})")
 
 
 def main() -> int:
@@ -235,11 +268,12 @@ def main() -> int:
     redis_process, redis_url = start_redis()
     workdir = Path(tempfile.mkdtemp(prefix="migrator-load-"))
     servers, urls = start_servers(args.servers, redis_url, workdir / "load.sqlite3")
+    cpu = cpu_probe(servers, redis_process)
     results: dict[int, list[dict[str, float]]] = {u: [] for u in levels}
     try:
         for attempt in range(args.repeat):
             for users in levels:
-                result = asyncio.run(run_level(users, urls, not args.no_record))
+                result = asyncio.run(run_level(users, urls, not args.no_record, cpu))
                 results[users].append(result)
                 print(f"run {attempt + 1} users {users}: " + ", ".join(
                     f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"
@@ -254,12 +288,15 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"\n{args.servers} server processes + Redis + one SQLite file; "
           f"median (min-max) of {args.repeat} runs\n")
-    print("| users | runs | runs/s | p50 ms | p99 ms | misrouted | lost | failed |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    columns = ("runs/s", "p50 ms", "p99 ms", "misrouted", "lost", "failed",
+               "server cpu ms/run", "redis cpu ms/run", "client cpu ms/run")
+    print("| users | runs | " + " | ".join(columns) + " |")
+    print("| ---: " * (len(columns) + 2) + "|")
     for users in levels:
         rows = results[users]
-        cells = [summarise([r[k] for r in rows], integer=k in {"misrouted", "lost", "failed"})
-                 for k in ("runs/s", "p50 ms", "p99 ms", "misrouted", "lost", "failed")]
+        cells = [summarise([r[k] for r in rows], integer=k in {"misrouted", "lost", "failed"},
+                           digits=2 if "cpu" in k else 1)
+                 for k in columns]
         print(f"| {users:,} | {int(rows[0]['runs']):,} | " + " | ".join(cells) + " |")
     return 0
 
