@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -103,9 +104,29 @@ def start_redis() -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("redis-server did not start")
 
 
-def start_servers(count: int, redis_url: str, database: Path) -> tuple[list, list[str]]:
+class ServerLog:
+    """What a server writes to stderr after start-up (warnings and errors), read by a
+    thread so that a full pipe can never stall the server."""
+
+    def __init__(self, stream: object, keep: int = 20) -> None:
+        self.lines: collections.deque[str] = collections.deque(maxlen=keep)
+        self.count = 0
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: object) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            self.count += 1
+            self.lines.append(line.rstrip())
+
+    def join(self) -> None:
+        self._thread.join(5)
+
+
+def start_servers(count: int, redis_url: str, database: Path
+                  ) -> tuple[list, list[str], list[ServerLog]]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    processes, urls = [], []
+    processes, urls, logs = [], [], []
     for _ in range(count):
         process = subprocess.Popen(
             [sys.executable, "-m", "migrator.runtime", "serve", "--port", "0",
@@ -124,7 +145,20 @@ def start_servers(count: int, redis_url: str, database: Path) -> tuple[list, lis
                 urls.append(found.group(1))
                 break
         processes.append(process)
-    return processes, urls
+        logs.append(ServerLog(process.stderr))
+    return processes, urls, logs
+
+
+def describe(error: BaseException) -> str:
+    """Name an error and the errors that caused it: ``ReadError <- ConnectionResetError: ...``."""
+    chain, seen = [], set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(type(current).__name__)
+        last = current
+        current = current.__cause__ or current.__context__
+    return " <- ".join(chain) + (f": {last}" if str(last) else "")
 
 
 class User:
@@ -164,7 +198,7 @@ class User:
                       "request": {"message": f"{self.user_id}/{n}", "record": self.record}})
         except httpx.HTTPError as error:
             self.tally.failed += 1
-            self.tally.reasons[type(error).__name__] += 1
+            self.tally.reasons[describe(error)] += 1
             return
         self.tally.latencies.append(time.perf_counter() - started)
         if response.status_code != 200:
@@ -267,7 +301,7 @@ def main() -> int:
         parser.error(f"user counts must be among {sorted(RUNS_PER_USER)}")
     redis_process, redis_url = start_redis()
     workdir = Path(tempfile.mkdtemp(prefix="migrator-load-"))
-    servers, urls = start_servers(args.servers, redis_url, workdir / "load.sqlite3")
+    servers, urls, logs = start_servers(args.servers, redis_url, workdir / "load.sqlite3")
     cpu = cpu_probe(servers, redis_process)
     results: dict[int, list[dict[str, float]]] = {u: [] for u in levels}
     try:
@@ -286,6 +320,17 @@ def main() -> int:
         redis_process.terminate()
         redis_process.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
+        for number, log in enumerate(logs, 1):
+            log.join()
+            if log.count:
+                print(f"server {number} logged {log.count} warning/error lines; the last:",
+                      *log.lines, sep="\n  ", file=sys.stderr)
+    failures = collections.Counter()
+    for rows in results.values():
+        for row in rows:
+            failures.update(row["failures"])
+    for reason, count in failures.most_common():
+        print(f"failed runs: {count} x {reason}", file=sys.stderr)
     print(f"\n{args.servers} server processes + Redis + one SQLite file; "
           f"median (min-max) of {args.repeat} runs\n")
     columns = ("runs/s", "p50 ms", "p99 ms", "misrouted", "lost", "failed",
