@@ -229,7 +229,12 @@ class User:
 async def run_level(users: int, urls: list[str], record: bool,
                     cpu: Callable[[], tuple[float, float, float]]) -> dict[str, float]:
     tally = Tally()
-    limits = httpx.Limits(max_connections=min(users, 500), max_keepalive_connections=500)
+    # No keep-alive expiry in the client's pool: with it (httpx's default is 5 s), a pass of
+    # the pool can close an idle connection that it has just handed to a request that has
+    # not yet started, and that request then fails as ReadError <- ClosedResourceError
+    # (httpcore issue 1110). The servers keep connections open for 75 s.
+    limits = httpx.Limits(max_connections=min(users, 500), max_keepalive_connections=500,
+                          keepalive_expiry=None)
     clients = [httpx.AsyncClient(timeout=60, limits=limits) for _ in urls]
     prefix = f"u{users}-{os.urandom(3).hex()}"
     people: list[User] = []

@@ -53,10 +53,16 @@ class CommandBatcher:
     async def _send(self, batch: list[tuple[tuple[Command, ...], asyncio.Future[Any]]]) -> None:
         try:
             replies = await self._round_trip([c for commands, _ in batch for c in commands])
-        except Exception as error:
+        except BaseException as error:
+            # Stopped midway (aclose) or failed: no submitter of the batch is left waiting.
             for _, future in batch:
                 if not future.done():
-                    future.set_exception(error)
+                    if isinstance(error, Exception):
+                        future.set_exception(error)
+                    else:
+                        future.cancel()
+            if not isinstance(error, Exception):
+                raise
             return
         position = 0
         for commands, future in batch:

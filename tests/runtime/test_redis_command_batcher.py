@@ -77,3 +77,21 @@ async def test_a_lost_connection_fails_its_commands_and_the_next_ones_reconnect(
     finally:
         await bounded(sender.aclose())
         await client.aclose()
+
+
+async def test_closing_during_a_round_trip_leaves_no_submitter_waiting(
+    restartable_redis: RedisProcess,
+) -> None:
+    client = redis.Redis.from_url(restartable_redis.url)
+    sender = CommandBatcher(client)
+    sender.start()
+    try:
+        # BLPOP on an empty list holds the round trip open until the batcher is closed.
+        held = asyncio.ensure_future(sender.submit(("BLPOP", f"test:{uuid.uuid4().hex}", 30)))
+        await asyncio.sleep(0.2)
+        assert not held.done()
+        await bounded(sender.aclose())
+        with pytest.raises(asyncio.CancelledError):
+            await bounded(held)
+    finally:
+        await client.aclose()
