@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -229,13 +230,16 @@ class User:
 async def run_level(users: int, urls: list[str], record: bool,
                     cpu: Callable[[], tuple[float, float, float]]) -> dict[str, float]:
     tally = Tally()
-    # No keep-alive expiry in the client's pool: with it (httpx's default is 5 s), a pass of
-    # the pool can close an idle connection that it has just handed to a request that has
-    # not yet started, and that request then fails as ReadError <- ClosedResourceError
-    # (httpcore issue 1110). The servers keep connections open for 75 s.
-    limits = httpx.Limits(max_connections=min(users, 500), max_keepalive_connections=500,
+    # One HTTP client (one keep-alive connection) per user, as each user is a browser of
+    # its own. A pool shared by hundreds of users costs the load generator a scan of all
+    # its connections per request, and a pass of a shared pool can close an idle
+    # connection it has just handed to a request that has not started yet, which then
+    # fails as ReadError <- ClosedResourceError (httpcore issue 1110). The servers keep
+    # idle connections for 75 s, so the client never expires them during a level.
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1,
                           keepalive_expiry=None)
-    clients = [httpx.AsyncClient(timeout=60, limits=limits) for _ in urls]
+    tls = ssl.create_default_context()  # shared: building one per client costs ~20 ms
+    clients: list[httpx.AsyncClient] = []
     prefix = f"u{users}-{os.urandom(3).hex()}"
     people: list[User] = []
     try:
@@ -249,7 +253,9 @@ async def run_level(users: int, urls: list[str], record: bool,
                 socket = await connect(ws_url, subprotocols=client_subprotocols(token),
                                        open_timeout=30, max_queue=None)
                 target = (i + 1) % len(urls)
-                return User(user_id, socket, clients[target], urls[target] + "/runs", tally)
+                http = httpx.AsyncClient(timeout=60, limits=limits, verify=tls)
+                clients.append(http)
+                return User(user_id, socket, http, urls[target] + "/runs", tally)
 
             people.extend(await asyncio.gather(*(join(i) for i in batch)))
         for user in people:
