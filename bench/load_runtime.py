@@ -2,8 +2,8 @@
 
 Starts a redis-server and 2-4 ``serve`` processes on 127.0.0.1 sharing one SQLite file.
 Each simulated user holds a websocket on one server and posts its runs to another, so
-every event crosses processes through Redis. Each run writes a row through its request's
-database session. Per user count it prints runs/s, run latency (POST to response) p50 and
+every event crosses processes through Redis. Each user has an HTTP client of its own. Each
+run writes a row through its request's database session. Per user count it prints runs/s, run latency (POST to response) p50 and
 p99, and events misrouted (another user's or another run's), lost (emitted but never
 received) and runs failed (non-200), as medians of the repeats with min-max, and the CPU
 time per run of the server processes (together), of Redis and of this load generator
