@@ -24,8 +24,14 @@ def default_database_url() -> str:
     return os.environ.get(DATABASE_URL_VARIABLE) or sqlite_url(DEFAULT_SQLITE_FILE)
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
-    """Let concurrent scopes share one SQLite file: WAL readers never block the writer."""
+def _tune_sqlite(engine: AsyncEngine, *, reset_only_open_transactions: bool) -> None:
+    """Let concurrent scopes share one SQLite file: WAL readers never block the writer.
+
+    With ``reset_only_open_transactions`` a connection returned to the pool is rolled back
+    only when SQLite says a transaction is still open on it. The pool's default rolls back
+    every returned connection, which after a committed scope is a no-op that still costs
+    a round trip to the driver's thread.
+    """
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -35,6 +41,17 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    if not reset_only_open_transactions:
+        return
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, record: Any, state: Any) -> None:
+        # The same rules as the pool's own rollback-on-return, which this replaces.
+        if not state.asyncio_safe or state.transaction_was_reset:
+            return
+        if getattr(record.driver_connection, "in_transaction", True):
+            dbapi_connection.rollback()
+
 
 def create_session_factory(
     url: str | None = None, **engine_options: Any
@@ -42,11 +59,15 @@ def create_session_factory(
     """Return an async_sessionmaker for ``url`` (default: see default_database_url)."""
     url = url or default_database_url()
     is_sqlite = url.startswith("sqlite")
+    reset_only_open = False
     if is_sqlite:
         engine_options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        if "pool_reset_on_return" not in engine_options:
+            engine_options["pool_reset_on_return"] = None
+            reset_only_open = True
     engine = create_async_engine(url, **engine_options)
     if is_sqlite:
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, reset_only_open_transactions=reset_only_open)
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

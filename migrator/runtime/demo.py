@@ -11,6 +11,11 @@ from .errors import InvalidContextError
 from .registry import AgentClassRegistry
 
 
+_CREATE_RUNS = ("CREATE TABLE IF NOT EXISTS demo_runs (run_id TEXT PRIMARY KEY,"
+                " user_id TEXT NOT NULL, message TEXT NOT NULL)")
+_INSERT_RUN = "INSERT INTO demo_runs VALUES (?, ?, ?)"
+
+
 class DemoAgentError(Exception):
     """Raised on purpose by EchoAgent when a request asks it to fail."""
 
@@ -34,14 +39,18 @@ async def _record(session: Any, user_id: str, run_id: str, message: str) -> None
     """Write the run to the request's database session, committed when its scope ends.
 
     Plain SQL on the session's connection (qmark style, as SQLite takes it), so this core
-    module needs no SQLAlchemy import.
+    module needs no SQLAlchemy import. The table is created by the first write that finds
+    it missing, inside that write's transaction, not checked for on every run.
     """
     connection = await session.connection()
-    await connection.exec_driver_sql(
-        "CREATE TABLE IF NOT EXISTS demo_runs (run_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
-        " message TEXT NOT NULL)")
-    await connection.exec_driver_sql("INSERT INTO demo_runs VALUES (?, ?, ?)",
-                                     (run_id, user_id, message))
+    row = (run_id, user_id, message)
+    try:
+        await connection.exec_driver_sql(_INSERT_RUN, row)
+    except Exception as error:
+        if "no such table" not in str(error):
+            raise
+        await connection.exec_driver_sql(_CREATE_RUNS)
+        await connection.exec_driver_sql(_INSERT_RUN, row)
 
 
 class EchoAgent(BaseAgent):

@@ -136,7 +136,7 @@ class RedisEventRouter:
             raise RouterNotStartedError(
                 "RedisEventRouter.publish() before start(); configure the runtime with "
                 "configure_agent_instance_factory(...) or await router.start()")
-        command = ("publish", self.channel(event.user_id), event.to_json())
+        command = ("PUBLISH", self.channel(event.user_id), event.to_json())
         return await self._with_retries(lambda: self._batcher.submit(command),
                                         f"event #{event.sequence} of run {event.run_id!r}")
 
@@ -179,12 +179,12 @@ class RedisEventRouter:
             now = time.time()
             # Recorded before the marker is published, so a process that reconnects and
             # reads the set either finds the run there or receives the marker.
-            commands: list[tuple[Any, ...]] = [("zadd", self.ended_runs_key, {member: now})]
+            commands: list[tuple[Any, ...]] = [("ZADD", self.ended_runs_key, now, member)]
             if now - self._trimmed_at > 1.0:
                 self._trimmed_at = now
-                commands.append(("zremrangebyscore", self.ended_runs_key, "-inf",
+                commands.append(("ZREMRANGEBYSCORE", self.ended_runs_key, "-inf",
                                  now - self.settings.run_state_ttl))
-            commands.append(("publish", self.channel(user_id), marker))
+            commands.append(("PUBLISH", self.channel(user_id), marker))
             return await self._batcher.submit(*commands)
 
         try:

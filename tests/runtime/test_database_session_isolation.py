@@ -219,3 +219,51 @@ async def test_two_tasks_on_one_real_session_are_refused(
         assert await bounded(slow) == 1
         assert await context.db_session.scalar(text("SELECT 3")) == 3
     assert get_connection_pool_status(maker)["active"] == 0
+
+
+async def test_a_connection_returned_inside_a_transaction_is_rolled_back(tmp_path: Any) -> None:
+    from migrator.runtime.db import create_session_factory, dispose_session_factory, sqlite_url
+
+    single = create_session_factory(sqlite_url(tmp_path / "one.sqlite3"), pool_size=1,
+                                    max_overflow=0)
+    try:
+        async with session_factory_engine(single).begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        session = single()
+        await session.execute(notes.insert().values(user_id="alice", body="never committed"))
+        await session.close()
+        async with single() as again:
+            # The pool's only connection: it came back with no transaction and no row.
+            connection = await again.connection()
+            raw = await connection.get_raw_connection()
+            assert not raw.driver_connection.in_transaction
+            assert (await again.execute(select(notes.c.body))).all() == []
+    finally:
+        await dispose_session_factory(single)
+
+
+async def test_a_committed_scope_returns_its_connection_without_a_rollback(
+    runtime: Runtime, session_factory: async_sessionmaker, sessions: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import aiosqlite
+
+    rollbacks: list[str] = []
+    original = aiosqlite.Connection.rollback
+
+    async def counted(self: aiosqlite.Connection) -> None:
+        rollbacks.append("rollback")
+        await original(self)
+
+    monkeypatch.setattr(aiosqlite.Connection, "rollback", counted)
+    factory = AgentInstanceFactory(Runtime(class_registry=runtime.registry,
+                                           session_factory=session_factory))
+    async with factory.user_execution_scope("alice", "t1") as context:
+        await context.db_session.execute(notes.insert().values(user_id="alice", body="a"))
+    with pytest.raises(Boom):
+        async with factory.user_execution_scope("bob", "t1") as context:
+            await context.db_session.execute(notes.insert().values(user_id="bob", body="b"))
+            raise Boom
+    # The failed scope's rollback is its own; the committed one added none on return.
+    assert rollbacks == ["rollback"]
+    assert await rows_of(session_factory) == [("alice", "a")]

@@ -13,8 +13,8 @@ import migrator.runtime
 RUNTIME_DIR = Path(migrator.runtime.__file__).parent
 REPO_ROOT = RUNTIME_DIR.parent.parent
 # Modules allowed to import third-party packages, each only its own.
-EXTRA_MODULES = {"db.py", "asgi.py", "redis_router.py", "server.py", "__main__.py",
-                 "connection.py", "jwt_auth.py", "prometheus.py"}
+EXTRA_MODULES = {"db.py", "asgi.py", "redis_router.py", "redis_batch.py", "server.py",
+                 "__main__.py", "connection.py", "jwt_auth.py", "prometheus.py"}
 
 CORE_SCRIPT = textwrap.dedent("""
     import asyncio, sys

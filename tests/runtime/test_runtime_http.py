@@ -187,6 +187,25 @@ async def test_demo_run_can_write_through_its_request_session(served: Any) -> No
     assert bad.status_code == 400
 
 
+async def test_a_failing_demo_write_fails_its_run_and_leaves_no_row(served: Any) -> None:
+    _, runtime, http = served
+    body = {"thread_id": "t", "run_id": "run-twice", "request": {"message": "m",
+                                                                "record": True}}
+    first = await http.post("/runs", headers=HEADERS, json=body)
+    assert first.status_code == 200, first.text
+    # The same run id again: the primary key refuses the row, and that error is not
+    # mistaken for the table being missing.
+    second = await http.post("/runs", headers=HEADERS,
+                             json={**body, "request": {"message": "again", "record": True}})
+    assert second.status_code == 500
+    assert "UNIQUE constraint failed" in second.json()["error"]
+    async with runtime.session_factory() as session:
+        connection = await session.connection()
+        rows = (await connection.exec_driver_sql("SELECT message FROM demo_runs")).all()
+    assert [tuple(r) for r in rows] == [("m",)]
+    assert runtime.tracker.counters.sessions_rolled_back == 1
+
+
 async def test_event_stream_is_not_compressed_by_default(served: Any) -> None:
     server, _, _ = served
     socket = await connect_events(server.ws_url, SIGNER.issue("alice"))
