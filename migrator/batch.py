@@ -212,7 +212,8 @@ def run(
         elif outcome.state == FAILED:
             results[position] = FileResult(source.relpath, phase, Status.FAILED, message=outcome.message)
         elif outcome.state == CANDIDATE or spec.added is not None:
-            work.append(outcome)
+            # Its part of the facts is in the settings already: not sent to a worker again.
+            work.append(dataclasses.replace(outcome, part=None) if outcome.part is not None else outcome)
         else:
             results[position] = FileResult(source.relpath, phase, Status.UNCHANGED)
             _advance(progress)

@@ -151,7 +151,8 @@ def _plan_text(
     asked: list[tuple[str, str, bool | None]],
 ) -> _Round:
     """Analyse and plan one text: its findings, suppressions and the edits of the fixes to write."""
-    model = _analyze(text, relpath, settings.index, snippet=snippet_at is not None)
+    # A scan rewrites nothing: a large module may be parsed as its skeleton.
+    model = _analyze(text, relpath, settings.index, snippet=snippet_at is not None, skeleton_ok=not settings.fix)
 
     def plan_pass(held: Collection[tuple[int, str]]) -> list[tuple[Reference, Rule, Plan]]:
         ctx = PlanContext(
@@ -282,10 +283,12 @@ def _result(
     return FileResult(relpath, phase, Status.CHANGED, findings, original=raw, rewritten=new_bytes, diff=diff)
 
 
-def _analyze(text: str, relpath: str, index: LegacyIndex, snippet: bool = False) -> ModuleModel:
+def _analyze(text: str, relpath: str, index: LegacyIndex, snippet: bool = False, skeleton_ok: bool = False) -> ModuleModel:
     from migrator.analysis.visitor import analyze_module
 
-    return analyze_module(text, module_name_of(relpath), relpath.endswith("__init__.py"), index, snippet=snippet)
+    return analyze_module(
+        text, module_name_of(relpath), relpath.endswith("__init__.py"), index, snippet=snippet, skeleton_ok=skeleton_ok
+    )
 
 
 def _plan(

@@ -11,6 +11,7 @@ import bisect
 import re
 from collections.abc import Sequence
 
+from migrator.analysis import skeleton
 from migrator.analysis.agents import absolute_module
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, StmtSlot
@@ -44,6 +45,7 @@ class _Candidate:
 
 class _Analyzer:
     def __init__(self, text: str, module_name: str, is_package: bool, index: LegacyIndex) -> None:
+        self.text = text
         self.lines = _LINE_BREAK.split(text)
         self.tree: ast.Module | None = None
         self.bound_everywhere: frozenset[str] | None = None  # computed on first need
@@ -251,16 +253,33 @@ class _Analyzer:
 
 
 def analyze_module(
-    text: str, module_name: str, is_package: bool, index: LegacyIndex, *, snippet: bool = False
+    text: str, module_name: str, is_package: bool, index: LegacyIndex, *, snippet: bool = False, skeleton_ok: bool = False
 ) -> ModuleModel:
     """Parse `text` with `ast` and find every use of the deprecated names in `index`.
 
     A `snippet` (a code fence in documentation) often omits its imports: there the deprecated
-    names count even when nothing imports them.
+    names count even when nothing imports them. With `skeleton_ok` (a scan, which rewrites
+    nothing), a large module is parsed as its skeleton (`skeleton.py`): the top-level functions
+    and classes that mention nothing are parsed without their bodies. The result is the same,
+    or the whole text is parsed after all: when a name the findings' statements assign (a
+    variable holding a legacy object) also occurs in what was left out, where the plans may
+    look for its uses.
     """
-    tree = ast.parse(text)
+    if skeleton_ok and not snippet and len(text) >= skeleton.MIN_BYTES:
+        analyzer = _Analyzer(text, module_name, is_package, index)
+        made = skeleton.skeleton(text, analyzer.mention_lines)
+        tree = skeleton.parse_skeleton(*made) if made is not None else None
+        if made is not None and tree is not None:
+            model = _finish(analyzer, tree, snippet)
+            if not skeleton.stubbed_names(text, made[1], _assigned_names(model, index.called_only)):
+                return model
     analyzer = _Analyzer(text, module_name, is_package, index)
+    return _finish(analyzer, ast.parse(text), snippet)
+
+
+def _finish(analyzer: _Analyzer, tree: ast.Module, snippet: bool) -> ModuleModel:
     analyzer.tree = tree
+    index = analyzer.index
     module_scope = analyzer.run(tree, implicit=sorted(index.defining_modules) if snippet else ())
     positions = Columns(analyzer.lines)
     references = [
@@ -273,7 +292,7 @@ def analyze_module(
     references.extend(receivers.references)
     references.sort(key=lambda ref: (ref.span.start, ref.kind))
     return ModuleModel(
-        module_name=module_name,
+        module_name=analyzer.module_name,
         tree=tree,
         module_scope=module_scope,
         references=references,
@@ -281,11 +300,29 @@ def analyze_module(
         exported=_dunder_all(tree),
         blocks=analyzer.blocks,
         receivers=receivers,
-        text=text,
+        text=analyzer.text,
         defined_functions=frozenset(
             n.name for n in tree.body if isinstance(n, (*_FUNCTION_NODES, ast.ClassDef))
         ),
     )
+
+
+def _assigned_names(model: ModuleModel, called_only: frozenset[str]) -> set[str]:
+    """Names and attributes the statements holding a reference assign, and the receivers' names:
+    the plans of legacy objects look for their other uses anywhere in the module. (What an agent
+    class builds is no legacy object: no plan looks for the uses of what it is assigned to.)"""
+    names: set[str] = set()
+    for ref in model.references:
+        if ref.stmt is None or ref.symbol in called_only:
+            continue
+        for node in ast.walk(ref.stmt):
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+            elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
+                names.add(node.attr)
+    if model.receivers is not None:
+        names.update(str(key[2]) for key in model.receivers.scopes if len(key) > 2)
+    return names
 
 
 def _is_word(char: str) -> bool:

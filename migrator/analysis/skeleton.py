@@ -1,0 +1,230 @@
+"""A module's skeleton: its text with the bodies of top-level functions and classes that mention
+nothing worth a look replaced by `...`, every line break kept, so the stdlib parser builds a
+fraction of the tree and every position in the rest stays where it was.
+
+The analysis never enters such a statement (it binds its name and moves on), so for a scan the
+skeleton's tree serves as well as the whole one; most of a large test module is such
+statements. Where a statement starts is found by a small lexer that knows strings, comments,
+brackets and line joins; `parse_skeleton` checks the parsed skeleton has exactly the stubs it
+expects, and gives None otherwise, so the caller parses the whole text.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import itertools
+import re
+from collections.abc import Sequence
+
+# Strings (triple-quoted or not; an unterminated one runs to the end of its line, or of the
+# text when triple-quoted) and comments: where brackets and line starts do not count. A prefix
+# (`rb"..."`) needs no matching: its letters hold no bracket. Each pattern starts with its
+# quote, so the regex engine skips ahead to the next quote or `#`.
+_SPANS = re.compile(
+    r"""
+        '''[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*(?:'''|\Z)
+      | \"\"\"[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*(?:\"\"\"|\Z)
+      | '[^'\\\r\n]*(?:\\[\s\S][^'\\\r\n]*)*(?:'|(?=[\r\n])|\Z)
+      | "[^"\\\r\n]*(?:\\[\s\S][^"\\\r\n]*)*(?:"|(?=[\r\n])|\Z)
+      | \#[^\r\n]*
+    """,
+    re.VERBOSE,
+)
+# A line that may start a statement: not blank, not indented, not a comment (form feeds reset
+# the column, as in Python's tokenizer; a line join at column 0 starts what it joins).
+_LINE_START = re.compile(r"^\f*[^\s#]", re.MULTILINE)
+_HEADER = re.compile(r"(?:@|def\b|async\s+def\b|class\b)")
+# An f-string whose replacement field holds a quote of its own kind or a line break (allowed
+# since Python 3.12, PEP 701): the lexer would not see where it ends, so no skeleton is made.
+_NESTED_FSTRING = re.compile(r"""[fF][rRbB]?(?P<q>['"])(?:(?!(?P=q))[^\r\n])*?\{[^}\r\n]*(?:(?P=q)|[\r\n])""")
+_KEYWORD = re.compile(r"(?:def|async\s+def|class)\b")
+# Below this size the whole parse is cheap enough.
+MIN_BYTES = 8192
+
+
+Stub = tuple[int, int, int, int]  # first line, the `def`/`class` line, the header colon's line, last line
+
+
+def skeleton(text: str, mention_lines: Sequence[int]) -> tuple[str, list[Stub]] | None:
+    """The skeleton of `text`, and its stubs; None when no statement can be stubbed or the text
+    may confuse the lexer."""
+    if _NESTED_FSTRING.search(text):
+        return None
+    code = _code_only(text)
+    found_starts = _statement_starts(code) if code is not None else None
+    if code is None or found_starts is None:
+        return None
+    line_at = _line_offsets(text)
+    starts = _merge_decorators(text, line_at, found_starts)
+    pieces: list[str] = []
+    stubs: list[Stub] = []
+    done = 0
+    for index, start in enumerate(starts):
+        offset = line_at[start - 1]
+        if not _HEADER.match(code, offset):
+            continue
+        end_line = (starts[index + 1] - 1) if index + 1 < len(starts) else len(line_at) - 1
+        at = bisect.bisect_left(mention_lines, start)
+        if at < len(mention_lines) and mention_lines[at] <= end_line:
+            continue
+        keyword_line = _keyword_line(code, line_at, start, end_line)
+        if keyword_line is None:
+            continue
+        end = line_at[end_line] if end_line < len(line_at) else len(text)
+        colon = _header_colon(code, line_at[keyword_line - 1], end)
+        if colon is None or colon >= end:
+            continue
+        pieces.append(text[done : colon + 1])
+        pieces.append(" ...")
+        pieces.append("".join(_LINE_BREAKS.findall(text, colon + 1, end)))
+        done = end
+        stubs.append((start, keyword_line, bisect.bisect_right(line_at, colon), end_line))
+    if not stubs:
+        return None
+    pieces.append(text[done:])
+    return "".join(pieces), stubs
+
+
+def parse_skeleton(text: str, stubs: Sequence[Stub]) -> ast.Module | None:
+    """The skeleton's tree, if it parses and holds each expected stub; else None."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    found = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            found[first] = node
+    for first, keyword_line, colon_line, _ in stubs:
+        node = found.get(first)
+        if node is None or node.lineno != keyword_line or len(node.body) != 1:
+            return None
+        only = node.body[0]
+        if not (isinstance(only, ast.Expr) and isinstance(only.value, ast.Constant) and only.value.value is Ellipsis):
+            return None
+        if node.end_lineno != colon_line:
+            return None
+    return tree
+
+
+def stubbed_names(text: str, stubs: Sequence[Stub], names: set[str]) -> bool:
+    """Whether one of `names` occurs as a whole word in what the stubs left out."""
+    if not names:
+        return False
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b")
+    line_at = _line_offsets(text)
+    for _, _, colon_line, last in stubs:
+        start = line_at[colon_line - 1]
+        end = line_at[last] if last < len(line_at) else len(text)
+        if pattern.search(text, start, end):
+            return True
+    return False
+
+
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+def _code_only(text: str) -> str | None:
+    """`text` with every string and comment blanked to spaces, line breaks kept: the same length
+    and lines, so offsets and line numbers carry over. None for text that ends lines with bare
+    carriage returns (which `_LINE_START` does not see)."""
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return None
+    pieces = []
+    done = 0
+    for match in _SPANS.finditer(text):
+        start, end = match.span()
+        pieces.append(text[done:start])
+        span = text[start:end]
+        pieces.append(_NOT_BREAK.sub(" ", span) if "\n" in span else " " * (end - start))
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+_NOT_BREAK = re.compile(r"[^\r\n]")
+
+
+def _statement_starts(code: str) -> list[int] | None:
+    """The lines (1-based) where top-level statements start in code-only text; None when the
+    brackets do not balance."""
+    starts: list[int] = []
+    depth = 0
+    position = 0
+    for candidate in _LINE_START.finditer(code):
+        at = candidate.start()
+        depth += _brackets(code, position, at)
+        position = at
+        if depth < 0:
+            return None
+        joined = code.endswith("\\\n", 0, at) or code.endswith("\\\r\n", 0, at)
+        if depth == 0 and not joined:
+            starts.append(code.count("\n", 0, at) + 1)
+    return starts
+
+
+def _brackets(text: str, start: int, end: int) -> int:
+    """Opening brackets less closing ones in `text[start:end]`."""
+    if end <= start:
+        return 0
+    part = text[start:end]
+    return part.count("(") + part.count("[") + part.count("{") - part.count(")") - part.count("]") - part.count("}")
+
+
+def _header_colon(code: str, start: int, end: int) -> int | None:
+    """The offset of the colon that ends a `def`/`class` header starting at `start`: the first
+    outside brackets (strings and comments are blanked in `code`)."""
+    depth = 0
+    for position in range(start, end):
+        char = code[position]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == ":" and depth == 0:
+            return position
+    return None
+
+
+def _merge_decorators(text: str, line_at: list[int], starts: list[int]) -> list[int]:
+    """The starts, with a decorator's own line the start of the statement it decorates: the
+    lines of the decorators below it and of the `def`/`class` are not starts of their own."""
+    merged: list[int] = []
+    decorating = False
+    for start in starts:
+        if decorating:
+            decorating = text.startswith("@", line_at[start - 1])
+            continue
+        merged.append(start)
+        decorating = text.startswith("@", line_at[start - 1])
+    return merged
+
+
+def _starts_statement(text: str, offset: int) -> bool:
+    """Whether a statement starts at column 0 of the line at `offset`: not blank, not indented,
+    not a comment. A form feed resets the column, as in Python's tokenizer; a line join at
+    column 0 starts the statement it joins."""
+    while offset < len(text) and text[offset] == "\f":
+        offset += 1
+    return offset < len(text) and text[offset] not in " \t\f\r\n#"
+
+
+def _keyword_line(text: str, line_at: list[int], start: int, end_line: int) -> int | None:
+    """The line of the `def`/`class` keyword a statement starting at `start` has, after its decorators."""
+    for number in range(start, end_line + 1):
+        offset = line_at[number - 1]
+        if _KEYWORD.match(text, offset):
+            return number
+    return None
+
+
+def _line_offsets(text: str) -> list[int]:
+    """The offset where each line starts; one more entry than there are lines, the text's end."""
+    # Bare carriage returns are ruled out before: every line ends with "\n".
+    offsets = list(itertools.accumulate(map((1).__add__, map(len, text.split("\n"))), initial=0))
+    offsets.pop()  # one past the end of the text
+    if offsets[-1] != len(text):
+        offsets.append(len(text))
+    return offsets

@@ -1,0 +1,196 @@
+"""Skeleton parsing: the top-level functions and classes that mention nothing are parsed without
+their bodies, and a scan reports exactly what it reports from the whole parse."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import textwrap
+from pathlib import Path
+
+import hypothesmith
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from migrator.analysis import skeleton
+from migrator.analysis.skeleton import parse_skeleton
+from migrator.session import Session
+from tests import corpus
+from tests.conftest import FACTORY, write
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _made(text: str, mentions: list[int] | None = None) -> tuple[str, list] | None:
+    return skeleton.skeleton(textwrap.dedent(text), mentions or [])
+
+
+def _shape(tree: ast.Module) -> list[tuple[str, str | None, int]]:
+    return [(type(n).__name__, getattr(n, "name", None), n.lineno) for n in tree.body]
+
+
+def test_bodies_go_and_every_line_and_header_stays():
+    text = textwrap.dedent(
+        '''\
+        import os
+
+
+        @route("/a:b")
+        @other
+        def handler(a: int = (1,
+                              2)) -> dict[str, int]:
+            """A docstring that holds
+        def fake():
+            a definition at column 0."""
+            return {"a": 1, 'b(': r"x\\"["}
+
+
+        class Thing(Base):  # a comment: with a colon (and a bracket
+            x = 1
+        \fVALUE = 1
+        '''
+    )
+    made = skeleton.skeleton(text, [])
+    assert made is not None
+    skeleton_text, stubs = made
+    assert skeleton_text.count("\n") == text.count("\n")
+    assert [stub[:3] for stub in stubs] == [(4, 6, 7), (14, 14, 14)]
+    tree = parse_skeleton(skeleton_text, stubs)
+    assert tree is not None
+    assert _shape(tree) == _shape(ast.parse(text))
+    assert "a definition at column 0" not in skeleton_text and "@route(\"/a:b\")" in skeleton_text
+
+
+def test_a_statement_that_mentions_a_name_keeps_its_body():
+    text = "def kept():\n    return get_agent_instance_factory()\n\n\ndef stubbed():\n    return 1\n"
+    made = skeleton.skeleton(text, [2])
+    assert made is not None
+    assert "get_agent_instance_factory()" in made[0] and "return 1" not in made[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = 1\r\ndef f():\r\n    return 2\r\n",
+    ],
+)
+def test_windows_line_ends_are_kept(text):
+    made = skeleton.skeleton(text, [])
+    assert made is not None and made[0].count("\r\n") == text.count("\r\n")
+    assert parse_skeleton(*made) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'name = f"{row["name"]}"\ndef f():\n    return 1\n',  # a PEP 701 f-string
+        "x = 1\rdef f():\r    return 2\r",  # bare carriage returns
+        "x = )\ndef f():\n    return 1\n",  # a bracket closed twice
+        "VALUE = 1\n",  # nothing to stub
+    ],
+)
+def test_no_skeleton_where_the_lexer_could_be_wrong_or_nothing_is_gained(text):
+    assert skeleton.skeleton(text, []) is None
+
+
+def test_a_line_join_at_column_0_ends_the_stubbed_statement():
+    text = "def f():\n    return 1\n\\\nx = 2\n"
+    made = skeleton.skeleton(text, [])
+    assert made is not None
+    tree = parse_skeleton(*made)
+    assert tree is not None and _shape(tree) == _shape(ast.parse(text))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(hypothesmith.from_grammar())
+def test_a_skeleton_keeps_every_top_level_statement_of_any_module(text):
+    try:
+        full = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    made = skeleton.skeleton(text, [])
+    tree = parse_skeleton(*made) if made is not None else None
+    if tree is None:
+        return
+    assert _shape(tree) == _shape(full)
+    stubbed = {stub[0] for stub in made[1]}
+    for kept, original in zip(tree.body, full.body):
+        first = min([original.lineno, *(d.lineno for d in getattr(original, "decorator_list", ()))])
+        if first not in stubbed:
+            assert ast.dump(kept, include_attributes=True) == ast.dump(original, include_attributes=True)
+
+
+def _findings(root: Path, monkeypatch: pytest.MonkeyPatch, min_bytes: int) -> list[dict]:
+    monkeypatch.setattr(skeleton, "MIN_BYTES", min_bytes)
+    result = Session.open([root], ["all"]).run(jobs=1)
+    return [dataclasses.asdict(finding) for finding in result.findings] + [
+        {"error": (r.path, r.message)} for r in result.files if r.message
+    ]
+
+
+@pytest.mark.parametrize("tree", ["fixtures/realistic_sample", "fixtures/netra_sample", "fixtures/rules", "migrator"])
+def test_a_scan_reports_the_same_with_and_without_skeletons(tree, monkeypatch):
+    always = _findings(ROOT / tree, monkeypatch, 0)
+    never = _findings(ROOT / tree, monkeypatch, 10**12)
+    assert always == never
+    assert tree == "migrator" or always, "the tree has findings to compare"
+
+
+def test_a_generated_corpus_scans_the_same_with_and_without_skeletons(tmp_path, monkeypatch):
+    corpus.write_corpus(tmp_path, 120)
+    assert _findings(tmp_path, monkeypatch, 0) == _findings(tmp_path, monkeypatch, 10**12)
+
+
+REGISTRY_MODULE = f"""
+    from netra_backend.app.agents.supervisor.agent_registry import get_singleton_registry
+
+    registry = get_singleton_registry()
+
+
+    async def handle(name, user_context):
+        return registry.get(name)
+
+
+    def describe():
+        return registry.describe_everything()
+"""
+
+
+def test_a_name_the_findings_assign_that_a_stubbed_function_uses_forces_the_whole_parse(tmp_path, monkeypatch):
+    # `describe` mentions nothing the scan looks for, but uses `registry`: the plan for the
+    # getter's assignment must see that use, so the module is parsed whole.
+    write(tmp_path, {"pyproject.toml": "[tool.migrator]\n", "app/service.py": REGISTRY_MODULE})
+    parsed: list[bool] = []
+    real = skeleton.stubbed_names
+
+    def spy(text, stubs, names):
+        parsed.append(real(text, stubs, names))
+        return parsed[-1]
+
+    monkeypatch.setattr(skeleton, "stubbed_names", spy)
+    always = _findings(tmp_path, monkeypatch, 0)
+    assert parsed == [True]
+    assert always == _findings(tmp_path, monkeypatch, 10**12)
+    assert any(f.get("rule") for f in always)
+
+
+def test_fixes_never_use_a_skeleton(tmp_path, monkeypatch):
+    write(tmp_path, {"pyproject.toml": "[tool.migrator]\n", "app/routes.py": f"""
+        from {FACTORY} import get_agent_instance_factory
+
+
+        async def handle(user_id, thread_id, run_id):
+            return get_agent_instance_factory()
+
+
+        def unrelated():
+            return 1
+    """})
+    monkeypatch.setattr(skeleton, "MIN_BYTES", 0)
+    made: list[object] = []
+    real = skeleton.skeleton
+    monkeypatch.setattr(skeleton, "skeleton", lambda *args: made.append(args) or real(*args))
+    Session.open([tmp_path], ["all"]).run(fix=True, jobs=1)
+    assert made == []
+    Session.open([tmp_path], ["all"]).run(jobs=1)
+    assert made
