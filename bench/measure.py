@@ -18,10 +18,12 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 @dataclasses.dataclass(frozen=True)
 class Sample:
-    """One run: seconds of wall time and the peak memory in bytes."""
+    """One run: seconds of wall time, the peak memory in bytes, and the CPU seconds of the
+    process and the children it waited for (user and system)."""
 
     seconds: float
     peak_bytes: int
+    cpu: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +36,11 @@ class Figures:
     @property
     def median(self) -> float:
         return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def busy_cores(self) -> float:
+        """CPU seconds per wall second, the median over the runs: 2.0 is two cores kept busy."""
+        return statistics.median(s.cpu / s.seconds for s in self.samples) if self.samples else 0.0
 
     def cell(self) -> str:
         """`median s (min–max), peak MB`, as the tables print it."""
@@ -119,7 +126,7 @@ def run_once(
     if process.returncode not in ok_codes:
         tail = stderr.decode(errors="replace")[-2000:]
         raise RuntimeError(f"{' '.join(map(str, argv))} exited {process.returncode}:\n{tail}")
-    return Sample(seconds, max(sampler.peak, usage.ru_maxrss * 1024))
+    return Sample(seconds, max(sampler.peak, usage.ru_maxrss * 1024), usage.ru_utime + usage.ru_stime)
 
 
 def repeat(

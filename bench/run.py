@@ -171,7 +171,16 @@ def main() -> None:
     parser.add_argument("--sizes", default="500,2000,8000", help="sizes of S for the scaling table")
     parser.add_argument("--no-scaling", action="store_true")
     parser.add_argument("--only", default="", help="measure only rows whose label contains this text")
-    args = parser.parse_args()
+    parser.add_argument("--monorepo", action="store_true", help="the monorepo table instead (bench/run_monorepo.py; its flags follow)")
+    args, rest = parser.parse_known_args()
+    if args.monorepo:
+        import run_monorepo
+
+        sys.argv = [sys.argv[0], "--runs", str(args.runs), *(["--quick"] if args.quick else []), *rest]
+        run_monorepo.main()
+        return
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     os.environ["PYTHONPATH"] = str(BENCH.parent)
     # Measure Python tools as installed for use, with their bytecode cached, not recompiled each run.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
