@@ -36,9 +36,12 @@ def fingerprints(root: Path, findings: Sequence[Finding]) -> list[str]:
     seen: Counter[tuple[str, str, str]] = Counter()
     prints = []
     for finding in findings:
-        if finding.path not in texts:
-            texts[finding.path] = _read_lines(root / finding.path)
-        text = statement_text(texts[finding.path], finding)
+        if finding.statement is not None:
+            text = finding.statement
+        else:
+            if finding.path not in texts:
+                texts[finding.path] = _read_lines(root / finding.path)
+            text = statement_text(texts[finding.path], finding)
         key = (finding.rule, finding.path, text)
         prints.append(_digest(*key, str(seen[key])))
         seen[key] += 1

@@ -141,7 +141,7 @@ def _from_listing(
             continue
         if exclude is not None and exclude.match_file(rel):
             continue
-        path = os.path.join(base, rel)
+        path = f"{base}{os.sep}{rel}"
         try:
             found = os.lstat(path)
         except OSError:  # deleted but still tracked

@@ -59,7 +59,10 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
         return FileResult(relpath, phase, Status.FAILED, message=f"cannot decode: {error}")
     asked: list[tuple[str, str, bool | None]] = []
     if relpath.endswith(".md"):
-        return _depending(_process_markdown(raw, decoded, relpath, phase, rules, settings, asked), asked)
+        result = _process_markdown(raw, decoded, relpath, phase, rules, settings, asked)
+        if not settings.fix:
+            result = dataclasses.replace(result, findings=_with_statements(result.findings, decoded.text))
+        return _depending(result, asked)
     try:
         outcome = _run_text(decoded.text, relpath, phase, rules, settings, asked=asked)
     except SyntaxError as error:
@@ -73,8 +76,19 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
     if outcome.rejected:
         failed = FileResult(relpath, phase, Status.FAILED, outcome.findings, message=outcome.rejected, suppressed=outcome.suppressed)
         return _depending(failed, asked)
-    result = _result(raw, decoded, relpath, phase, outcome.findings, outcome.new_text, settings.want_diff)
+    findings = outcome.findings if settings.fix else _with_statements(outcome.findings, decoded.text)
+    result = _result(raw, decoded, relpath, phase, findings, outcome.new_text, settings.want_diff)
     return _depending(dataclasses.replace(result, suppressed=outcome.suppressed) if outcome.suppressed else result, asked)
+
+
+def _with_statements(findings: tuple[Finding, ...], text: str) -> tuple[Finding, ...]:
+    """The findings with the text of the lines each spans, as fingerprints read it."""
+    from migrator.baseline import statement_text
+
+    if not findings:
+        return findings
+    lines = text.splitlines()
+    return tuple(dataclasses.replace(f, statement=statement_text(lines, f)) for f in findings)
 
 
 def _depending(result: FileResult, asked: list[tuple[str, str, bool | None]]) -> FileResult:

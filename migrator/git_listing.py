@@ -28,9 +28,11 @@ def listed_files(root: Path, rels: Sequence[str]) -> list[str] | None:
     if git is None or os.environ.get("MIGRATOR_NO_GIT"):
         return None
     specs = [f":(literal){rel}" if rel else "." for rel in rels]
-    shown = _ls_files(git, root, ["--cached", "--others", "--exclude-standard"], specs)
+    # Both listings at once: each is a process that mostly waits on the file system.
+    shown, hidden = _ls_files_both(
+        git, root, (["--cached", "--others", "--exclude-standard"], ["--cached", "--ignored", "--exclude-standard"]), specs
+    )
     # Tracked files that an ignore rule matches are left out, as the walk (and ripgrep and Ruff) do.
-    hidden = _ls_files(git, root, ["--cached", "--ignored", "--exclude-standard"], specs)
     if shown is None or hidden is None:
         return None
     done, ignored = shown, set(_paths(hidden.stdout))
@@ -44,18 +46,31 @@ def listed_files(root: Path, rels: Sequence[str]) -> list[str] | None:
     return sorted(set(_paths(done.stdout)) - ignored)
 
 
-def _ls_files(git: str, root: Path, options: list[str], specs: list[str]) -> subprocess.CompletedProcess[bytes] | None:
+def _ls_files_both(
+    git: str, root: Path, options: tuple[list[str], list[str]], specs: list[str]
+) -> tuple[subprocess.CompletedProcess[bytes] | None, subprocess.CompletedProcess[bytes] | None]:
+    """`git ls-files` with each set of options, run side by side; None for one that failed."""
+    started = []
     try:
-        done = subprocess.run(
-            [git, "-c", "core.quotePath=false", "ls-files", "-z", *options, "--", *specs],
-            cwd=root,
-            capture_output=True,
-            check=False,
-            timeout=_TIMEOUT_SECONDS,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done if done.returncode == 0 else None
+        for chosen in options:
+            argv = [git, "-c", "core.quotePath=false", "ls-files", "-z", *chosen, "--", *specs]
+            started.append((argv, subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
+    except OSError:
+        for _, process in started:
+            process.kill()
+            process.wait()
+        return None, None
+    done: list[subprocess.CompletedProcess[bytes] | None] = []
+    for argv, process in started:
+        try:
+            out, err = process.communicate(timeout=_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            done.append(None)
+            continue
+        done.append(subprocess.CompletedProcess(argv, process.returncode, out, err) if process.returncode == 0 else None)
+    return done[0], done[1]
 
 
 def _paths(output: bytes) -> list[str]:

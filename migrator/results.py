@@ -24,6 +24,9 @@ class Finding:
     reason: str | None = None
     # "safe" or "unsafe" for a fixable finding (unsafe fixes are written only when asked for), else None.
     safety: str | None = None
+    # The normalised text of the lines it spans, as a scan read them (for its fingerprint), so
+    # a report from cached results need not read the file again. Not part of its identity.
+    statement: str | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def unsafe(self) -> bool:
