@@ -123,7 +123,7 @@ def _run_text(
     loop; the findings are every fix made and what is left for a person in the final text.
     """
     asked = asked if asked is not None else []
-    first = _plan_text(text, relpath, phase, rules, settings, snippet_at, asked)
+    first = _plan_round(text, relpath, phase, rules, settings, snippet_at, asked)
     if not settings.fix or not first.edits:
         return _TextOutcome(first.findings, suppressed=first.suppressed)
     fixed: list[Finding] = []
@@ -137,7 +137,7 @@ def _run_text(
             return _TextOutcome(_settled(fixed, planned, refusal), current, suppressed=planned.suppressed)
         fixed.extend(planned.applied)
         current = new_text
-        planned = _plan_text(current, relpath, phase, rules, settings, snippet_at, asked)
+        planned = _plan_round(current, relpath, phase, rules, settings, snippet_at, asked)
         if not planned.edits:
             return _TextOutcome((*fixed, *planned.findings), current, suppressed=planned.suppressed)
     reason = f"fixes did not settle after {MAX_FIX_ROUNDS} rounds; left for review"
@@ -155,7 +155,7 @@ class _Round:
     suppressed: int
 
 
-def _plan_text(
+def _plan_round(
     text: str,
     relpath: str,
     phase: str,
@@ -164,9 +164,27 @@ def _plan_text(
     snippet_at: Pos | None,
     asked: list[tuple[str, str, bool | None]],
 ) -> _Round:
+    """A round of planning: from the module's skeleton where it has one, which tells the same
+    findings; again from the whole tree when there are edits to write (a rewrite needs it)."""
+    planned = _plan_text(text, relpath, phase, rules, settings, snippet_at, asked, skeleton_ok=True)
+    if settings.fix and planned.edits and planned.model.skeletal:
+        planned = _plan_text(text, relpath, phase, rules, settings, snippet_at, asked, skeleton_ok=False)
+    return planned
+
+
+def _plan_text(
+    text: str,
+    relpath: str,
+    phase: str,
+    rules: Sequence[Rule],
+    settings: Settings,
+    snippet_at: Pos | None,
+    asked: list[tuple[str, str, bool | None]],
+    *,
+    skeleton_ok: bool = False,
+) -> _Round:
     """Analyse and plan one text: its findings, suppressions and the edits of the fixes to write."""
-    # A scan rewrites nothing: a large module may be parsed as its skeleton.
-    model = _analyze(text, relpath, settings.index, snippet=snippet_at is not None, skeleton_ok=not settings.fix)
+    model = _analyze(text, relpath, settings.index, snippet=snippet_at is not None, skeleton_ok=skeleton_ok)
 
     def plan_pass(held: Collection[tuple[int, str]]) -> list[tuple[Reference, Rule, Plan]]:
         ctx = PlanContext(

@@ -12,6 +12,7 @@ import hypothesmith
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from migrator import engine
 from migrator.analysis import skeleton
 from migrator.analysis.skeleton import parse_skeleton
 from migrator.session import Session
@@ -174,7 +175,7 @@ def test_a_name_the_findings_assign_that_a_stubbed_function_uses_forces_the_whol
     assert any(f.get("rule") for f in always)
 
 
-def test_fixes_never_use_a_skeleton(tmp_path, monkeypatch):
+def test_a_rewrite_is_planned_from_the_whole_tree(tmp_path, monkeypatch):
     write(tmp_path, {"pyproject.toml": "[tool.migrator]\n", "app/routes.py": f"""
         from {FACTORY} import get_agent_instance_factory
 
@@ -187,10 +188,22 @@ def test_fixes_never_use_a_skeleton(tmp_path, monkeypatch):
             return 1
     """})
     monkeypatch.setattr(skeleton, "MIN_BYTES", 0)
-    made: list[object] = []
-    real = skeleton.skeleton
-    monkeypatch.setattr(skeleton, "skeleton", lambda *args: made.append(args) or real(*args))
-    Session.open([tmp_path], ["all"]).run(fix=True, jobs=1)
-    assert made == []
-    Session.open([tmp_path], ["all"]).run(jobs=1)
-    assert made
+    models = []
+    real = engine._rewrite_verified
+    monkeypatch.setattr(engine, "_rewrite_verified", lambda text, model, *rest: models.append(model) or real(text, model, *rest))
+    result = Session.open([tmp_path], ["all"]).run(fix=True, unsafe_fixes=True, jobs=1)
+    assert models and not any(model.skeletal for model in models)
+    assert b"def unrelated():\n    return 1\n" in result.files[0].rewritten
+
+
+def _applied(root: Path, monkeypatch: pytest.MonkeyPatch, min_bytes: int) -> list[tuple]:
+    monkeypatch.setattr(skeleton, "MIN_BYTES", min_bytes)
+    result = Session.open([root], ["all"]).run(fix=True, unsafe_fixes=True, jobs=1)
+    return [(r.path, r.status, r.rewritten, r.message, r.findings) for r in result.files]
+
+
+@pytest.mark.parametrize("tree", ["fixtures/realistic_sample", "fixtures/netra_sample"])
+def test_apply_rewrites_the_same_with_and_without_skeletons(tree, monkeypatch):
+    always = _applied(ROOT / tree, monkeypatch, 0)
+    assert any(rewritten for _, _, rewritten, _, _ in always)
+    assert always == _applied(ROOT / tree, monkeypatch, 10**12)

@@ -73,6 +73,9 @@ class ModuleModel:
     blocks: dict[tuple[int, str], list[ast.stmt]] = dataclasses.field(default_factory=dict)
     receivers: Any = None
     text: str = ""
+    # Parsed from a skeleton (analysis/skeleton.py): the tree lacks bodies nothing mentions,
+    # enough to report, not to rewrite.
+    skeletal: bool = False
 
     def segment(self, node: ast.AST) -> str:
         """The source text of a node, as written."""

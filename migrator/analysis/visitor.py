@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import dataclasses
 import re
 from collections.abc import Sequence
 
@@ -272,7 +273,7 @@ def analyze_module(
         if made is not None and tree is not None:
             model = _finish(analyzer, tree, snippet)
             if not skeleton.stubbed_names(text, made[1], _assigned_names(model, index.called_only)):
-                return model
+                return dataclasses.replace(model, skeletal=True)
     analyzer = _Analyzer(text, module_name, is_package, index)
     return _finish(analyzer, ast.parse(text), snippet)
 
