@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from migrator.results import FileResult
 
 INDEX = Path(".migrator") / "index.json"
-FORMAT = 1
+FORMAT = 2
 # A file modified this close to the start of the scan that saw it is read again next time.
 RACY_NS = 2_000_000_000
 
@@ -40,7 +40,9 @@ class Entry:
 
     wanted: bool  # the sweep's screen wanted it: a candidate when its phase has rules
     first_pass: bool
-    added: bool = False  # the names the facts added occur in it (under the index's screen key)
+    # Whether the names the facts added (under the index's screen key) occur in it; None when it
+    # was never searched for them (a file outside the runs so far, or a candidate).
+    added: bool | None = None
 
 
 @dataclasses.dataclass

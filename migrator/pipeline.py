@@ -4,13 +4,12 @@ facts, the analysis, and the index written back for the next scan."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from migrator import batch, project
 from migrator.cache import ResultCache, encode_result, setup_key
 from migrator.file_index import Entry, FileIndex
-from migrator.results import RunResult
+from migrator.results import RunResult, Status
 from migrator.screen import Needles, Screen
 from migrator.settings import Settings
 
@@ -76,6 +75,10 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
             outcome = _reused(task, entry, old, cache, screen_key, added_or_none)
             batch.record(swept, outcome, progress)
             new.stats[task.relpath] = task.stat  # type: ignore[assignment]
+            if outcome.state == batch.SETTLED and task.phase is not None and not entry.wanted:
+                entry = dataclasses.replace(entry, added=False)  # searched, under this screen key
+            elif old.screen_key != screen_key:
+                entry = dataclasses.replace(entry, added=None)
             new.entries[task.relpath] = entry
             if entry.first_pass:
                 new.parts[task.relpath] = old.parts.get(task.relpath)
@@ -90,13 +93,18 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
             new.entries[relpath] = dataclasses.replace(entry, added=done.added)
         if outcome.state == batch.CANDIDATE or done.added:
             encoded = encode_result(done.result)
-            if encoded is not None and done.result.status.value != "failed":
+            if encoded is not None and done.result.status is not Status.FAILED:
                 new.results[relpath] = encoded
 
     analysis = batch.AnalysisSpec(settings, added_or_none, cache)
     result = batch.run(
         session.files, swept, analysis, jobs=options.jobs, progress=progress, analysed=heard if new is not None else None
     )
+    if new is not None and added_or_none is None:
+        # Nothing was added to look for: every unmatched run file is settled under this key.
+        for outcome in swept.outcomes:
+            if outcome is not None and outcome.state == batch.UNMATCHED and outcome.task.relpath in new.entries:
+                new.entries[outcome.task.relpath] = dataclasses.replace(new.entries[outcome.task.relpath], added=False)
     if new is not None and old is not None:
         new.run_key, new.screen_key = run_key, screen_key
         if to_read or not new.same_as(old):
@@ -125,13 +133,13 @@ def _reused(
     under this run key), or to be read again by the analysis."""
     if task.phase is None:
         return batch.Swept(task, batch.SETTLED, first_pass=entry.first_pass, wanted=entry.wanted)
-    if entry.wanted or (added is not None and old.screen_key == screen_key and entry.added):
+    if entry.wanted or (added is not None and old.screen_key == screen_key and entry.added is True):
         kept = old.result(task.relpath, cache) if cache is not None else None
         if kept is not None:
             return batch.Swept(task, batch.DONE, wanted=entry.wanted, result=kept)
         state = batch.CANDIDATE if entry.wanted else batch.UNMATCHED
         return batch.Swept(task, state, task.stat[0] if task.stat else 0, wanted=entry.wanted)
-    if added is None or old.screen_key == screen_key:
+    if added is None or (old.screen_key == screen_key and entry.added is False):
         return batch.Swept(task, batch.SETTLED, wanted=False)
     return batch.Swept(task, batch.UNMATCHED, task.stat[0] if task.stat else 0)
 
@@ -142,5 +150,3 @@ def _screen_key(screen: Screen) -> str:
     text = repr((sorted(screen.plain), sorted(screen.called)))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
-
-__all__: Sequence[str] = ("Options", "run")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from migrator import discovery
-from migrator.file_index import INDEX
+from migrator.file_index import FORMAT, INDEX
 from tests.conftest import FACTORY, write
 
 AGENTS = """
@@ -149,7 +149,7 @@ def test_a_corrupt_index_is_ignored_and_written_anew(cli, tree, reads):
     (tree / INDEX).write_text("{not json")
     again = cli("scan", "-f", "json", cwd=tree)
     assert again.out == first.out
-    assert json.loads((tree / INDEX).read_text())["format"] == 1
+    assert json.loads((tree / INDEX).read_text())["format"] == FORMAT
 
 
 def test_no_cache_neither_reads_nor_writes_the_index(cli, tree):
@@ -187,3 +187,13 @@ def test_a_cached_result_that_asked_about_another_module_is_recomputed_when_the_
     write(tree, {"app/service.py": "VALUE = 1\n"})
     _age(tree, "app/service.py")
     assert any("stale target" in text for text in patch_messages())
+
+
+def test_a_file_outside_an_earlier_narrower_run_is_still_searched_for_agent_classes(cli, tree):
+    # The first run looks at app/ only; lib/builder.py is read there for the facts alone and
+    # never searched for the agent classes those facts add. The full run must search it.
+    write(tree, {"lib/builder.py": "from app.agents import TriageSubAgent\n\n\nasync def build(llm):\n    return TriageSubAgent(llm)\n"})
+    _age(tree, "lib/builder.py")
+    narrow = cli("scan", "-f", "json", "app", cwd=tree).json()
+    assert "lib/builder.py" not in {f["path"] for f in narrow["findings"]}
+    assert ("MIG008", "lib/builder.py") in _findings(cli, tree)
