@@ -14,7 +14,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 import migrator
 from migrator.exit_codes import UsageError
 from migrator.results import FileResult, Finding, Status
+from migrator.writer import atomic_write, state_folder
 
 if TYPE_CHECKING:
     from migrator.analysis.facts import CodebaseFacts
@@ -84,15 +84,7 @@ class ResultCache:
             return
         try:
             self._prepare()
-            handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(json.dumps(data, separators=(",", ":")).encode())
-                os.replace(temp, self.folder / key)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
+            atomic_write(self.folder / key, json.dumps(data, separators=(",", ":")).encode(), durable=False)
         except FileNotFoundError:
             return
         except OSError as error:
@@ -105,12 +97,8 @@ class ResultCache:
     def _prepare(self) -> None:
         if self.folder.is_dir():
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        base = self.folder.parent
-        ignore = base / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# migrator's result cache; safe to delete\n*\n")
-        _prune(base, keep=self.folder.name)
+        state_folder(self.folder)
+        _prune(self.folder.parent, keep=self.folder.name)
 
 
 def encode_result(result: FileResult) -> dict[str, object] | None:

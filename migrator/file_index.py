@@ -14,12 +14,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migrator.exit_codes import UsageError
+from migrator.writer import atomic_write, state_folder
 
 if TYPE_CHECKING:
     from migrator.analysis.facts_cache import FirstPass
@@ -123,21 +122,9 @@ class FileIndex:
             "screen": self.screen_key,
             "results": self.results,
         }
-        folder = self.path.parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            ignore = folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# migrator's caches; safe to delete\n*\n")
-            handle, temp = tempfile.mkstemp(dir=folder, prefix=".index-")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(json.dumps(data, separators=(",", ":")).encode())
-                os.replace(temp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
+            state_folder(self.path.parent)
+            atomic_write(self.path, json.dumps(data, separators=(",", ":")).encode(), durable=False)
         except OSError as error:
             where = f" ({error.filename})" if error.filename else ""
             raise UsageError(

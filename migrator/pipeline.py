@@ -4,6 +4,7 @@ facts, the analysis, and the index written back for the next scan."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import TYPE_CHECKING
 
 from migrator import batch, project
@@ -145,8 +146,6 @@ def _reused(
 
 
 def _screen_key(screen: Screen) -> str:
-    import hashlib
-
     text = repr((sorted(screen.plain), sorted(screen.called)))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,15 +79,9 @@ def first_pass_needles(config: Config | None) -> tuple[bytes, ...]:
 
 def first_pass_wants(relpath: str, raw: bytes, found: Collection[bytes], config: Config | None) -> bool:
     """Whether the facts pass needs a `.py` file, given which `first_pass_needles` occur in it:
-    one the first pass reads, a package's `__init__.py` that imports (it may re-export an agent
-    class), or one that mentions a legacy name of the config or the user context type."""
-    if _BASE_AGENT in found or _CONTEXT in found:
-        return True
-    if relpath.rpartition("/")[2] == "__init__.py" and b"import" in raw:
-        return True
-    if _FIXTURE in found and _is_conftest(relpath):
-        return True
-    if _REGISTER in found and REGISTRATION.search(raw) is not None:
+    one the first pass reads, or one that mentions a legacy name of the config or the user
+    context type."""
+    if _CONTEXT in found or _reads(relpath, raw, found.__contains__):
         return True
     return config is not None and any(name.encode() in found for name in config.legacy)
 
@@ -96,11 +90,17 @@ def first_pass_reads(relpath: str, raw: bytes) -> bool:
     """Whether the first pass needs a file: it may define or register an agent class, it is a
     package's `__init__.py` that may re-export one, or it is a conftest.py that may define the
     `test_user_context` fixture. The first pass reads `.py` files only."""
-    if _is_conftest(relpath) and _FIXTURE in raw:
+    return _reads(relpath, raw, raw.__contains__)
+
+
+def _reads(relpath: str, raw: bytes, has: Callable[[bytes], bool]) -> bool:
+    """`first_pass_reads`, with `has` telling whether a needle occurs in `raw`."""
+    name = relpath.rpartition("/")[2]
+    if has(_BASE_AGENT) or (name == "__init__.py" and b"import" in raw):
         return True
-    if relpath.rpartition("/")[2] == "__init__.py" and b"import" in raw:
+    if name == "conftest.py" and has(_FIXTURE):
         return True
-    return _BASE_AGENT in raw or (_REGISTER in raw and REGISTRATION.search(raw) is not None)
+    return has(_REGISTER) and REGISTRATION.search(raw) is not None
 
 
 _BASE_AGENT = BASE_AGENT.encode()

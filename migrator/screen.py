@@ -35,9 +35,6 @@ class Needles:
         # The automaton is rebuilt where it is unpickled (a worker process), not shipped.
         return (Needles, (self.needles,))
 
-    def __bool__(self) -> bool:
-        return bool(self.needles)
-
     def occurrences(self, raw: bytes) -> Iterator[tuple[bytes, int, int]]:
         """Every occurrence, overlapping ones included: `(needle, start, end)`."""
         if self._automaton is None:

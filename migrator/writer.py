@@ -11,10 +11,12 @@ from pathlib import Path
 TEMP_SUFFIX = ".migrator-tmp"
 
 
-def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+def atomic_write(path: Path, data: bytes, mode: int | None = None, *, durable: bool = True) -> None:
     """Replace `path` with `data` in one rename; readers see the old or the new file, never half.
 
     The file keeps its mode bits (or takes `mode`), and its owner where the process may set it.
+    `durable` waits for the data to reach the disk before the rename; a cache entry, which a
+    crash may lose without harm, goes without.
     """
     existing = None
     with contextlib.suppress(FileNotFoundError):
@@ -23,8 +25,9 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(temp_name, mode)
         elif existing is not None:
@@ -51,3 +54,16 @@ def remove_temp_files(paths: Iterable[Path]) -> None:
                 if name.startswith(".") and name.endswith(TEMP_SUFFIX) and name[1:].rpartition(".")[0].rpartition(".")[0] in names:
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)
+
+
+STATE_FOLDER = ".migrator"
+
+
+def state_folder(folder: Path) -> None:
+    """Create `folder`, a folder of migrator's own state under `.migrator/`, and mark
+    `.migrator/` ignored by git (it holds caches and journals, safe to delete)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state = next((p for p in (folder, *folder.parents) if p.name == STATE_FOLDER), folder)
+    ignore = state / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# migrator's own state: caches, the file index, journals; safe to delete\n*\n")

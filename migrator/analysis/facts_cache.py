@@ -11,8 +11,6 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from migrator._frozen import FrozenDict
 from migrator.analysis.agents import FileAgents
 from migrator.analysis.facts import Constructor, ContextSource, ContextType
 from migrator.analysis.facts_scan import FileFacts
+from migrator.writer import atomic_write, state_folder
 
 # Beside the result cache, not in it: that one prunes its run folders.
 FOLDER = Path(".migrator") / "facts"
@@ -58,15 +57,9 @@ class FactsCache:
 
     def store(self, key: str, value: FirstPass) -> None:
         """Write an entry; a cache that cannot be written is skipped, never an error of the run."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
-            with os.fdopen(handle, "wb") as out:
-                out.write(json.dumps(encode_part(value)).encode())
-            os.replace(temp, self.folder / key)
-        except OSError:
-            with contextlib.suppress(OSError, UnboundLocalError):
-                os.unlink(temp)
+        with contextlib.suppress(OSError):
+            state_folder(self.folder)
+            atomic_write(self.folder / key, json.dumps(encode_part(value)).encode(), durable=False)
 
 
 def encode_part(value: FirstPass) -> dict:
