@@ -9,7 +9,7 @@ import libcst as cst
 from libcst._position import CodeRange
 
 from migrator.analysis.model import Pos
-from migrator.transforms import _import_merge
+from migrator.transforms import _import_merge, _stubs
 from migrator.transforms._kept_lines import keep_source_lines, may_lose_bytes
 from migrator.transforms._layout import append_item
 from migrator.transforms._positions import (
@@ -42,17 +42,46 @@ def rewrite(source: str, edits: Sequence[Edit], *, reuse_text: bool = True, tree
     copied from `source` where it can vouch for them, and only the others are generated;
     without it, LibCST's codegen of the whole module does both. Either way, a line the edits
     leave alone keeps the bytes it has in `source`. `tree` is the stdlib parse of `source`,
-    when the caller already has it.
+    when the caller already has it; with it, LibCST parses the untouched bodies as stubs.
     """
-    module = cst.parse_module(source)
     lines = {edit_line(edit) for edit in edits} - {None}
-    from_text = statement_lines_from_text(module, source, tree) if reuse_text else None
+    stubbed = _stubs.stubbed_text(source, tree, lines) if reuse_text and tree is not None else None
+    if stubbed is not None:
+        try:
+            done = _rewrite(stubbed[0], source, edits, lines, tree, stubbed[1])
+        except (RewriteError, cst.ParserSyntaxError):
+            done = None  # the whole parse below decides
+        if done is not None:
+            return done
+    done = _rewrite(source, source, edits, lines, tree, None, reuse_text=reuse_text)
+    assert done is not None
+    return done
+
+
+def _rewrite(
+    parsed: str,
+    source: str,
+    edits: Sequence[Edit],
+    lines: set[int],
+    tree: ast.Module | None,
+    stubbed: Sequence[int] | None,
+    *,
+    reuse_text: bool = True,
+) -> str | None:
+    """`rewrite` from a parse of `parsed`: `source` itself, or `source` with the bodies of the
+    `stubbed` top-level statements blanked; None when the stubs cannot vouch for the result."""
+    module = cst.parse_module(parsed)
+    from_text = statement_lines_from_text(module, parsed, tree) if reuse_text else None
+    if stubbed is not None and from_text is None:
+        return None
     spans = from_text or statement_lines(module)
     rewriter = _Rewriter(edits, positions(module, lines, spans=spans))
     new_module = module.visit(rewriter)
     missing = rewriter.unapplied()
     if missing:
         raise RewriteError(f"could not locate the code for {len(missing)} edit(s), first: {missing[0]}")
+    if stubbed is not None and not _stubs.kept_whole(module, new_module, _stubs.statements_at(module, stubbed)):
+        return None
     if from_text is not None:
         return spliced_code(new_module, module, source, from_text)
     if not may_lose_bytes(source):

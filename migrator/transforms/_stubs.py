@@ -1,0 +1,95 @@
+"""The text LibCST parses for a rewrite: the module with the bodies of top-level functions and
+classes the edits leave alone blanked out, every line where it was.
+
+A rewrite generates only the top-level statements its edits touch and copies the others from
+the source (`_positions.spliced_code`), so LibCST needs no tree for an untouched body, which
+is most of a large module. Each such body, from its first statement's line to its last
+statement's, becomes one string literal spanning the same lines at the body's indentation:
+one token, so no line of it can be read as a blank or comment line that LibCST would give to
+a neighbour. The statement after a stubbed one must be left alone too; the rewriter checks
+that both came through the rewrite untouched (`kept_whole`), or parses the whole text.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Collection, Sequence
+
+import libcst as cst
+
+from migrator.transforms._kept_lines import may_lose_bytes, split_lines
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# A body shorter than this many lines is not worth a stub.
+MIN_LINES = 4
+
+
+def stubbed_text(source: str, tree: ast.Module, edited_lines: Collection[int]) -> tuple[str, list[int]] | None:
+    """`source` with untouched top-level bodies blanked, and the indexes in `tree.body` of the
+    statements stubbed; None when nothing is worth stubbing or the text is not plain enough."""
+    if may_lose_bytes(source) or _LONE_CR.search(source):
+        return None
+    lines = split_lines(source)
+    body = tree.body
+    firsts = [_first_line(node) for node in body]
+    ends = [*firsts[1:], len(lines) + 1]
+    edited = sorted(edited_lines)
+
+    def untouched(index: int) -> bool:
+        return not any(firsts[index] <= line < ends[index] for line in edited)
+
+    stubbed: list[int] = []
+    pieces: list[str] = []
+    copied = 0  # lines of `source` already in `pieces`
+    for index, node in enumerate(body[:-1]):
+        if not isinstance(node, _DEFINITIONS) or not untouched(index) or not untouched(index + 1):
+            continue
+        first, last = node.body[0].lineno, node.body[-1].end_lineno
+        if last is None or last - first + 1 < MIN_LINES or last > len(lines):
+            continue
+        opening = lines[first - 1]
+        indent = opening[: len(opening) - len(opening.lstrip(" \t"))]
+        if len(indent.encode()) != node.body[0].col_offset or not indent:
+            continue  # the body starts on the header's line
+        ending = lines[last - 1][len(lines[last - 1].rstrip("\r\n")) :] or "\n"
+        pieces.extend(lines[copied : first - 1])
+        pieces.append(f'{indent}"""' + "\n" * (last - first) + '"""' + ending)
+        copied = last
+        stubbed.append(index)
+    if not stubbed:
+        return None
+    pieces.extend(lines[copied:])
+    return "".join(pieces), stubbed
+
+
+def kept_whole(module: cst.Module, new_module: cst.Module, stubbed: Sequence[cst.CSTNode]) -> bool:
+    """Whether every stubbed statement, and the statement after it, came through the rewrite as it
+    was and in the same order, so that the rewritten text takes both from the source."""
+    position = {id(stmt): n for n, stmt in enumerate(new_module.body)}
+    following = {id(stmt): module.body[n + 1] for n, stmt in enumerate(module.body[:-1])}
+    for stmt in stubbed:
+        at = position.get(id(stmt))
+        after = following.get(id(stmt))
+        if at is None or after is None or position.get(id(after)) != at + 1:
+            return False
+    return True
+
+
+def statements_at(module: cst.Module, indexes: Collection[int]) -> list[cst.CSTNode]:
+    """The statements of `module` that hold the stdlib statements at `indexes` of its body
+    (a line of LibCST holds as many stdlib statements as it has small statements)."""
+    found: list[cst.CSTNode] = []
+    index = 0
+    for stmt in module.body:
+        size = len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+        if any(index <= n < index + size for n in indexes):
+            found.append(stmt)
+        index += size
+    return found
+
+
+def _first_line(node: ast.stmt) -> int:
+    decorators = getattr(node, "decorator_list", None)
+    return decorators[0].lineno if decorators else node.lineno
