@@ -229,14 +229,12 @@ def _rewrite_verified(
     try:
         new_text = rewrite(text, edits, tree=model.tree)
         new_tree = _compiled(new_text, relpath)
-        after = verify.names_of(new_tree, relpath)
-        # A module pyflakes finds nothing wrong with cannot be worse than before: skip the second run.
-        before = verify.names_of(model.tree, relpath) if after.counts else after
+        before, after = _names_before_and_after(text, model.tree, new_text, new_tree, relpath)
         unused = [] if is_package else verify.newly_unused_imports(before, after, new_tree, new_text.splitlines())
         if unused:
             new_text = rewrite(new_text, unused, tree=new_tree)
             new_tree = _compiled(new_text, relpath)
-            after = verify.names_of(new_tree, relpath)
+            before, after = _names_before_and_after(text, model.tree, new_text, new_tree, relpath)
     except (RewriteError, libcst.ParserSyntaxError, SyntaxError, ValueError) as error:
         return f"rewrite rejected, file left unchanged: {type(error).__name__}: {error}", text
     problems = verify.name_problems(before, after) + verify.call_problems(
@@ -245,6 +243,17 @@ def _rewrite_verified(
     if problems:
         return f"rewrite refused, file left unchanged: {'; '.join(problems)}", text
     return None, new_text
+
+
+def _names_before_and_after(
+    text: str, tree: ast.Module, new_text: str, new_tree: ast.Module, relpath: str
+) -> tuple[verify.Names, verify.Names]:
+    """What pyflakes says, before and after a rewrite, of the names on the lines it changed."""
+    change = verify.Change.between(text, new_text, tree, new_tree)
+    after = verify.names_of(new_tree, relpath, new_text, change)
+    # A module pyflakes finds nothing wrong with cannot be worse than before: skip the second run.
+    before = verify.names_of(tree, relpath, text, change) if after.counts else after
+    return before, after
 
 
 def _compiled(text: str, relpath: str) -> ast.Module:

@@ -5,6 +5,10 @@ name (not line, which a rewrite shifts): a rewrite that adds an undefined name, 
 twice or leaves an import unused is refused. Calls the rewrite adds are bound against the
 callee's own definition, where the project (or the shipped runtime) holds it. What the file
 already had wrong is not the rewrite's fault and does not count against it.
+
+Only what pyflakes says of the names on the lines the rewrite changed is compared, from the
+part of each module those messages depend on (`migrator.name_scope`): what it says of any
+other name is the same before and after.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from migrator.analysis.agents import import_table, qualify
 from migrator.analysis.model import Pos
 from migrator.analysis.signatures import SignatureIndex
+from migrator.name_scope import WHOLE, Change, relevant_part
 from migrator.transforms._import_uses import guarded_imports
 from migrator.transforms.edits import (
     AddModuleCode,
@@ -41,6 +46,7 @@ _REFUSED = {
 }
 
 
+
 @dataclasses.dataclass(frozen=True)
 class Names:
     """What pyflakes says of one module: refusable messages by kind and name, and unused imports."""
@@ -49,16 +55,23 @@ class Names:
     unused_imports: tuple[tuple[int, str], ...]  # (line, pyflakes' label such as 'a.b as c')
 
 
-def names_of(tree: ast.Module, filename: str) -> Names:
+def names_of(tree: ast.Module, filename: str, text: str = "", change: Change = WHOLE) -> Names:
+    """What pyflakes says of the module `tree` (parsed from `text`) about the names `change` concerns."""
     from pyflakes.checker import Checker
 
+    if change.words is not None:
+        tree = relevant_part(tree, text, change.words)
     counts: Counter[tuple[str, str]] = Counter()
     unused: list[tuple[int, str]] = []
     for message in Checker(tree, filename=filename, withDoctest=False).messages:
         kind = type(message).__name__
-        name = str(message.message_args[0])
+        if kind not in _REFUSED:
+            continue  # some messages have no name at all (an f-string without placeholders)
+        args = message.message_args
+        # UndefinedLocal of a builtin keeps its name alone, not in a tuple.
+        name = args if isinstance(args, str) else str(args[0])
         # A star import that no longer serves an undefined name is not shown to be unused.
-        if kind not in _REFUSED or (kind == "UnusedImport" and name.endswith("*")):
+        if (kind == "UnusedImport" and name.endswith("*")) or not change.concerns(name):
             continue
         counts[(kind, name)] += 1
         if kind == "UnusedImport":
