@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from .emitter import UserWebSocketEmitter
 
 _FIELD_NAMES = frozenset({"request_id", "db_session", "websocket_emitter", "metadata"})
+# Shared by every context built without metadata: nothing holds its dict, so it stays empty.
+_NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 
 
 class ScopeLifecycle:
@@ -47,7 +49,9 @@ class UserExecutionContext:
         require_id("run_id", self.run_id)
         require_id("request_id", self.request_id)
         # A private copy behind a read-only view, so the caller's dict cannot change it later.
-        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+        metadata = self.metadata
+        object.__setattr__(self, "metadata",
+                           MappingProxyType(dict(metadata)) if metadata else _NO_METADATA)
 
     @classmethod
     def from_request_supervisor(

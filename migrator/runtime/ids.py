@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 
 from .errors import InvalidContextError
 
@@ -10,14 +10,19 @@ from .errors import InvalidContextError
 PLACEHOLDER_IDS = frozenset({"", "none", "null", "undefined", "nil"})
 
 
+# Ids are 128 random bits from the OS, in hex: as unique as a uuid4 (122 random bits) at a
+# quarter of the cost, since building a uuid.UUID object is most of uuid4().hex's time and
+# every request makes one or two of them.
+
+
 def generate_run_id() -> str:
     """Return a new, unique run id."""
-    return f"run_{uuid.uuid4().hex}"
+    return "run_" + os.urandom(16).hex()
 
 
 def generate_request_id() -> str:
     """Return a new, unique request id."""
-    return f"req_{uuid.uuid4().hex}"
+    return "req_" + os.urandom(16).hex()
 
 
 def is_placeholder_id(value: str) -> bool:
