@@ -65,8 +65,8 @@ class UserWebSocketEmitter:
             self._counters.events_dropped += 1
             return False
         self._sequence += 1
-        event = AgentEvent(self.user_id, self.thread_id, self.run_id, event_type,
-                           dict(data) if data else {}, self._sequence)
+        event = AgentEvent.of_run(self.user_id, self.thread_id, self.run_id, event_type,
+                                  dict(data) if data else {}, self._sequence)
         try:
             await self._router.publish(event)
         except Exception as error:
