@@ -25,6 +25,12 @@ def generate_request_id() -> str:
     return "req_" + os.urandom(16).hex()
 
 
+def generate_run_and_request_ids() -> tuple[str, str]:
+    """Return a new run id and a new request id, from one read of the OS's random source."""
+    entropy = os.urandom(32).hex()
+    return "run_" + entropy[:32], "req_" + entropy[32:]
+
+
 def is_placeholder_id(value: str) -> bool:
     """Tell whether a string is empty, blank or a stand-in for a missing value."""
     return value.strip().lower() in PLACEHOLDER_IDS

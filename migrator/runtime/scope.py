@@ -13,7 +13,7 @@ from typing import Any
 from .config import Runtime
 from .context import UserExecutionContext, enter_context, leave_context
 from .emitter import UserWebSocketEmitter
-from .ids import generate_request_id, generate_run_id
+from .ids import generate_request_id, generate_run_and_request_ids
 from .session_guard import GuardedSession
 
 
@@ -29,8 +29,8 @@ class Outcome(enum.Enum):
 class UserExecutionScope:
     """Async context manager yielding a fresh context; cleanup runs on success, error and cancel."""
 
-    __slots__ = ("_runtime", "_user_id", "_thread_id", "_run_id", "_given_session", "_metadata",
-                 "_session", "_emitter", "_token", "_cleaned", "context", "started_at")
+    __slots__ = ("_runtime", "_user_id", "_thread_id", "_run_id", "_request_id", "_given_session",
+                 "_metadata", "_session", "_emitter", "_token", "_cleaned", "context", "started_at")
 
     def __init__(
         self,
@@ -44,7 +44,10 @@ class UserExecutionScope:
         self._runtime = runtime
         self._user_id = user_id
         self._thread_id = thread_id
-        self._run_id = generate_run_id() if run_id is None else run_id
+        if run_id is None:
+            self._run_id, self._request_id = generate_run_and_request_ids()
+        else:
+            self._run_id, self._request_id = run_id, generate_request_id()
         self._given_session = db_session
         self._metadata = metadata
         self._session: Any = None
@@ -67,7 +70,7 @@ class UserExecutionScope:
         emitter = UserWebSocketEmitter(user_id, thread_id, run_id, runtime.router, counters)
         try:
             context = UserExecutionContext(
-                user_id, thread_id, run_id, generate_request_id(),
+                user_id, thread_id, run_id, self._request_id,
                 None if session is None else GuardedSession(
                     session, f"user {user_id!r} run {run_id!r}"),
                 emitter,
