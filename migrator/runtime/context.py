@@ -9,7 +9,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .errors import NoActiveScopeError
-from .ids import generate_request_id, generate_run_id, require_id
+from .ids import (
+    generate_request_id,
+    generate_run_and_request_ids,
+    generate_run_id,
+    require_id,
+)
 
 if TYPE_CHECKING:
     from .emitter import UserWebSocketEmitter
@@ -70,7 +75,10 @@ class UserExecutionContext:
         metadata = dict(fields.pop("metadata", None) or {})
         metadata.update(extra)
         if fields.get("request_id") is None:
-            fields["request_id"] = generate_request_id()
+            if run_id is None:
+                run_id, fields["request_id"] = generate_run_and_request_ids()
+            else:
+                fields["request_id"] = generate_request_id()
         return cls(
             user_id=user_id,
             thread_id=thread_id,
