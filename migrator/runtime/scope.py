@@ -6,7 +6,7 @@ import asyncio
 import contextvars
 import enum
 from collections.abc import Mapping
-from time import perf_counter
+from time import monotonic, perf_counter
 from types import TracebackType
 from typing import Any
 
@@ -83,10 +83,10 @@ class UserExecutionScope:
         if session is not None:
             counters.sessions_opened += 1
         self._session, self._emitter, self.context = session, emitter, context
+        self.started_at = monotonic()
         runtime.tracker.add(self)
         self._token = enter_context(context)
-        self.started_at = now = perf_counter()
-        counters.context_creation_seconds.observe(now - began)
+        counters.context_creation_seconds.observe(perf_counter() - began)
         return context
 
     async def __aexit__(
@@ -116,7 +116,7 @@ class UserExecutionScope:
     @property
     def age_seconds(self) -> float:
         """Seconds since the scope was entered."""
-        return perf_counter() - self.started_at
+        return monotonic() - self.started_at
 
     async def force_cleanup(self) -> bool:
         """Clean up a scope whose body is still running; returns False if already clean."""
