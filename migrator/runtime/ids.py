@@ -9,10 +9,8 @@ from .errors import InvalidContextError
 # Values that upstream code produces when an id was never set: str(None), JSON null, JS undefined.
 PLACEHOLDER_IDS = frozenset({"", "none", "null", "undefined", "nil"})
 
-
-# Ids are 128 random bits from the OS, in hex: as unique as a uuid4 (122 random bits) at a
-# quarter of the cost, since building a uuid.UUID object is most of uuid4().hex's time and
-# every request makes one or two of them.
+# Ids are 128 random bits from the OS in hex: as unique as a uuid4's 122 random bits, at a
+# quarter of the cost (building the uuid.UUID object was most of uuid4().hex's time).
 
 
 def generate_run_id() -> str:
