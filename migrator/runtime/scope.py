@@ -29,8 +29,9 @@ class Outcome(enum.Enum):
 class UserExecutionScope:
     """Async context manager yielding a fresh context; cleanup runs on success, error and cancel."""
 
-    __slots__ = ("_runtime", "_user_id", "_thread_id", "_run_id", "_request_id", "_given_session",
-                 "_metadata", "_session", "_emitter", "_token", "_cleaned", "context", "started_at")
+    __slots__ = ("_runtime", "_user_id", "_thread_id", "_run_id", "_request_id",
+                 "_given_session", "_metadata", "_session", "_emitter", "_token", "_cleaned",
+                 "context", "started_at")
 
     def __init__(
         self,
