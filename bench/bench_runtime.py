@@ -12,7 +12,7 @@ import statistics
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -79,8 +79,9 @@ async def scope_cycle_us(n: int = 20_000) -> tuple[float, float]:
     return percentile(samples, 0.5), percentile(samples, 0.99)
 
 
-async def throughput(users: int) -> tuple[float, float]:
-    """Return requests per second and the ratio to perfect scaling of one user's rate."""
+async def throughput(users: int) -> tuple[float, float, float]:
+    """Return requests per second, the ratio to perfect scaling of one user's rate, and the
+    CPU time per request (microseconds) of the whole process."""
     factory = new_factory(users)
 
     async def user(index: int) -> None:
@@ -89,12 +90,69 @@ async def throughput(users: int) -> tuple[float, float]:
                 agent = await factory.create_agent_instance("bench", context)
                 await agent.execute(MODEL_CALL_SECONDS, context.run_id)
 
-    start = time.perf_counter()
+    return await _timed(users, user)
+
+
+async def throughput_without_runtime(users: int) -> tuple[float, float, float]:
+    """The same users and simulated model calls with no runtime at all: the ceiling that
+    the event loop and the machine set on the scaling ratio."""
+    async def user(index: int) -> None:
+        for _ in range(REQUESTS_PER_USER):
+            await asyncio.sleep(MODEL_CALL_SECONDS)
+
+    return await _timed(users, user)
+
+
+async def runtime_time_per_request(users: int) -> dict[str, float]:
+    """Time each runtime call of the throughput workload (medians, in microseconds).
+
+    A pass of its own, since the clock reads add to the requests they time. The agent's
+    events are sent here directly, as BenchAgent.execute sends them.
+    """
+    factory = new_factory(users)
+    clock = time.perf_counter_ns
+    parts: dict[str, list[float]] = {
+        "build scope": [], "enter scope": [], "create agent": [], "event": [],
+        "exit scope": []}
+
+    async def user(index: int) -> None:
+        for _ in range(REQUESTS_PER_USER):
+            t0 = clock()
+            scope = factory.user_execution_scope(f"user-{index}", "thread")
+            t1 = clock()
+            context = await scope.__aenter__()
+            t2 = clock()
+            agent = await factory.create_agent_instance("bench", context)
+            t3 = clock()
+            await agent.notify_event("agent_started")
+            t4 = clock()
+            await asyncio.sleep(MODEL_CALL_SECONDS)
+            t5 = clock()
+            await agent.notify_event("agent_thinking")
+            t6 = clock()
+            await agent.notify_event("agent_completed")
+            t7 = clock()
+            await scope.__aexit__(None, None, None)
+            t8 = clock()
+            parts["build scope"].append(t1 - t0)
+            parts["enter scope"].append(t2 - t1)
+            parts["create agent"].append(t3 - t2)
+            parts["event"].extend((t4 - t3, t6 - t5, t7 - t6))
+            parts["exit scope"].append(t8 - t7)
+
     await asyncio.gather(*(user(i) for i in range(users)))
-    elapsed = time.perf_counter() - start
+    medians = {name: statistics.median(ns) / 1000 for name, ns in parts.items()}
+    medians["one request (sum)"] = sum(medians.values()) + 2 * medians["event"]
+    return medians
+
+
+async def _timed(users: int, user: Callable[[int], Awaitable[None]]) -> tuple[float, float, float]:
+    start, cpu_start = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(user(i) for i in range(users)))
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     rate = users * REQUESTS_PER_USER / elapsed
     ideal = users / MODEL_CALL_SECONDS
-    return rate, rate / ideal
+    return rate, rate / ideal, cpu / (users * REQUESTS_PER_USER) * 1e6
 
 
 async def retained_bytes_per_open_scope(n: int = 2_000) -> float:
@@ -167,9 +225,15 @@ def main() -> None:
         add("scope enter + create agent + exit p50 (us)", p50)
         add("scope enter + create agent + exit p99 (us)", p99)
         for users in (1, 10, 100, 1000):
-            rate, ratio = asyncio.run(throughput(users))
+            rate, ratio, cpu = asyncio.run(throughput(users))
             add(f"throughput, {users} users (req/s)", rate)
             add(f"scaling ratio, {users} users", ratio)
+        add("CPU per request, 1000 users (us)", cpu)
+        rate, ratio, cpu = asyncio.run(throughput_without_runtime(1000))
+        add("scaling ratio without the runtime, 1000 users", ratio)
+        add("CPU per request without the runtime, 1000 users (us)", cpu)
+        for part, us in asyncio.run(runtime_time_per_request(1000)).items():
+            add(f"in the runtime, 1000 users: {part} p50 (us)", us)
         add("retained memory per open scope (KiB)",
             asyncio.run(retained_bytes_per_open_scope()) / 1024)
         add("objects surviving 100,000 scopes", asyncio.run(surviving_objects()))

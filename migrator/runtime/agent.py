@@ -73,8 +73,8 @@ class BaseAgent:
 
     async def notify_event(self, event_type: str, data: Mapping[str, Any] | None = None) -> bool:
         """Send an event to this agent's user only."""
-        return await self.websocket_emitter.emit(event_type, {"agent_name": self.name,
-                                                              **(data or {})})
+        payload = {"agent_name": self.name, **data} if data else {"agent_name": self.name}
+        return await self.websocket_emitter.emit(event_type, payload)
 
     def set_websocket_bridge(self, bridge: WebSocketBridge, run_id: str) -> None:
         """Rebind the agent's events to ``run_id`` of its own user through ``bridge``."""

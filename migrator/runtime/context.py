@@ -9,12 +9,19 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .errors import NoActiveScopeError
-from .ids import generate_request_id, generate_run_id, require_id
+from .ids import (
+    generate_request_id,
+    generate_run_and_request_ids,
+    generate_run_id,
+    require_id,
+)
 
 if TYPE_CHECKING:
     from .emitter import UserWebSocketEmitter
 
 _FIELD_NAMES = frozenset({"request_id", "db_session", "websocket_emitter", "metadata"})
+# Shared by every context built without metadata: nothing holds its dict, so it stays empty.
+_NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 
 
 class ScopeLifecycle:
@@ -47,7 +54,9 @@ class UserExecutionContext:
         require_id("run_id", self.run_id)
         require_id("request_id", self.request_id)
         # A private copy behind a read-only view, so the caller's dict cannot change it later.
-        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+        metadata = self.metadata
+        object.__setattr__(self, "metadata",
+                           MappingProxyType(dict(metadata)) if metadata else _NO_METADATA)
 
     @classmethod
     def from_request_supervisor(
@@ -66,7 +75,10 @@ class UserExecutionContext:
         metadata = dict(fields.pop("metadata", None) or {})
         metadata.update(extra)
         if fields.get("request_id") is None:
-            fields["request_id"] = generate_request_id()
+            if run_id is None:
+                run_id, fields["request_id"] = generate_run_and_request_ids()
+            else:
+                fields["request_id"] = generate_request_id()
         return cls(
             user_id=user_id,
             thread_id=thread_id,

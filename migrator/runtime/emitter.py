@@ -65,14 +65,8 @@ class UserWebSocketEmitter:
             self._counters.events_dropped += 1
             return False
         self._sequence += 1
-        event = AgentEvent(
-            user_id=self.user_id,
-            thread_id=self.thread_id,
-            run_id=self.run_id,
-            type=event_type,
-            data=dict(data or {}),
-            sequence=self._sequence,
-        )
+        event = AgentEvent.of_run(self.user_id, self.thread_id, self.run_id, event_type,
+                                  dict(data) if data else {}, self._sequence)
         try:
             await self._router.publish(event)
         except Exception as error:

@@ -28,6 +28,26 @@ class AgentEvent:
     sequence: int
     timestamp: float = dataclasses.field(default_factory=time.time)
 
+    @classmethod
+    def of_run(cls, user_id: str, thread_id: str, run_id: str, event_type: str,
+               data: Mapping[str, Any], sequence: int) -> AgentEvent:
+        """Build an event stamped now: the same frozen event as the constructor's, faster.
+
+        Every emit builds one, and the frozen constructor, which sets each field through
+        object.__setattr__, took half of an in-process emit; the fields go straight into
+        the new instance's dict instead.
+        """
+        event = object.__new__(cls)
+        fields = event.__dict__
+        fields["user_id"] = user_id
+        fields["thread_id"] = thread_id
+        fields["run_id"] = run_id
+        fields["type"] = event_type
+        fields["data"] = data
+        fields["sequence"] = sequence
+        fields["timestamp"] = time.time()
+        return event
+
     def to_dict(self) -> dict[str, Any]:
         """Return the event as a plain dict, the shape sent over the wire."""
         return {

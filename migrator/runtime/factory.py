@@ -42,8 +42,10 @@ class AgentInstanceFactory:
         return self.runtime.bridge
 
     def _check_user(self, user_id: str, action: str) -> None:
-        bound = self.bound_user_id
-        if bound is not None and user_id != bound:
+        if self.bound_context is None:
+            return
+        bound = self.bound_context.user_id
+        if user_id != bound:
             self.runtime.tracker.counters.cross_user_events_rejected += 1
             raise UserContextMismatchError(
                 f"this factory was created for user {bound!r} and cannot {action} for "
@@ -72,22 +74,25 @@ class AgentInstanceFactory:
                 f"got {type(user_context).__name__}"
             )
         self._check_user(user_context.user_id, "create agents")
-        registration = self.runtime.registry.get_registration(agent_name)
+        runtime = self.runtime
+        registration = runtime.registry.get_registration(agent_name)
         emitter = self._emitter_for(user_context)
-        dependencies = self.runtime.agent_dependencies
-        kwargs = {k: dependencies[k] for k in registration.constructor_parameters
-                  if k in dependencies}
-        agent = registration.agent_class(**kwargs)
+        if registration.constructor_parameters:
+            dependencies = runtime.agent_dependencies
+            agent = registration.agent_class(**{
+                k: dependencies[k] for k in registration.constructor_parameters
+                if k in dependencies})
+        else:
+            agent = registration.agent_class()
         agent.bind(agent_name, user_context, emitter)
-        self.runtime.tracker.counters.instances_created += 1
+        runtime.tracker.counters.instances_created += 1
         return agent
 
     def _emitter_for(self, context: UserExecutionContext) -> UserWebSocketEmitter:
         emitter = context.websocket_emitter
         if emitter is not None:
-            if (emitter.user_id, emitter.thread_id, emitter.run_id) != (
-                context.user_id, context.thread_id, context.run_id
-            ):
+            if (emitter.run_id != context.run_id or emitter.user_id != context.user_id
+                    or emitter.thread_id != context.thread_id):
                 raise UserContextMismatchError(
                     f"the context's emitter is bound to user {emitter.user_id!r} run "
                     f"{emitter.run_id!r}, not to the context's user {context.user_id!r} run "

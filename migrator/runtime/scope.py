@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import enum
-import time
 from collections.abc import Mapping
+from time import monotonic, perf_counter
 from types import TracebackType
 from typing import Any
 
 from .config import Runtime
 from .context import UserExecutionContext, enter_context, leave_context
 from .emitter import UserWebSocketEmitter
-from .ids import generate_request_id, generate_run_id
+from .ids import generate_request_id, generate_run_and_request_ids
 from .session_guard import GuardedSession
 
 
@@ -29,6 +29,10 @@ class Outcome(enum.Enum):
 class UserExecutionScope:
     """Async context manager yielding a fresh context; cleanup runs on success, error and cancel."""
 
+    __slots__ = ("_runtime", "_user_id", "_thread_id", "_run_id", "_request_id",
+                 "_given_session", "_metadata", "_session", "_emitter", "_token", "_cleaned",
+                 "context", "started_at")
+
     def __init__(
         self,
         runtime: Runtime,
@@ -39,9 +43,14 @@ class UserExecutionScope:
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         self._runtime = runtime
-        self._ids = (user_id, thread_id, generate_run_id() if run_id is None else run_id)
+        self._user_id = user_id
+        self._thread_id = thread_id
+        if run_id is None:
+            self._run_id, self._request_id = generate_run_and_request_ids()
+        else:
+            self._run_id, self._request_id = run_id, generate_request_id()
         self._given_session = db_session
-        self._metadata = metadata or {}
+        self._metadata = metadata
         self._session: Any = None
         self._emitter: UserWebSocketEmitter | None = None
         self._token: contextvars.Token | None = None
@@ -52,24 +61,22 @@ class UserExecutionScope:
     async def __aenter__(self) -> UserExecutionContext:
         if self.context is not None:
             raise RuntimeError("a user execution scope can be entered only once")
+        began = perf_counter()
         runtime = self._runtime
-        began = time.perf_counter()
-        user_id, thread_id, run_id = self._ids
+        user_id, thread_id, run_id = self._user_id, self._thread_id, self._run_id
         counters = runtime.tracker.counters
         session = self._given_session
         if session is None and runtime.session_factory is not None:
             session = runtime.session_factory()
         emitter = UserWebSocketEmitter(user_id, thread_id, run_id, runtime.router, counters)
         try:
+            # Positional: keywords make the frozen dataclass's __init__ a third slower.
             context = UserExecutionContext(
-                user_id=user_id,
-                thread_id=thread_id,
-                run_id=run_id,
-                request_id=generate_request_id(),
-                db_session=None if session is None else GuardedSession(
+                user_id, thread_id, run_id, self._request_id,
+                None if session is None else GuardedSession(
                     session, f"user {user_id!r} run {run_id!r}"),
-                websocket_emitter=emitter,
-                metadata=self._metadata,
+                emitter,
+                self._metadata,
             )
         except BaseException:
             if session is not None and self._given_session is None:
@@ -78,10 +85,10 @@ class UserExecutionScope:
         if session is not None:
             counters.sessions_opened += 1
         self._session, self._emitter, self.context = session, emitter, context
-        self.started_at = time.monotonic()
+        self.started_at = monotonic()
         runtime.tracker.add(self)
         self._token = enter_context(context)
-        counters.context_creation_seconds.observe(time.perf_counter() - began)
+        counters.context_creation_seconds.observe(perf_counter() - began)
         return context
 
     async def __aexit__(
@@ -99,20 +106,19 @@ class UserExecutionScope:
             outcome = Outcome.CANCELLED
         else:
             outcome = Outcome.FAILED
-        began = time.perf_counter()
+        began = perf_counter()
         if self._session is None:
             if self._claim_cleanup(outcome):
                 self._finish(outcome)
         else:
             # Shielded so that a second cancellation cannot leave the session open.
             await asyncio.shield(self._cleanup(outcome))
-        self._runtime.tracker.counters.context_cleanup_seconds.observe(
-            time.perf_counter() - began)
+        self._runtime.tracker.counters.context_cleanup_seconds.observe(perf_counter() - began)
 
     @property
     def age_seconds(self) -> float:
         """Seconds since the scope was entered."""
-        return time.monotonic() - self.started_at
+        return monotonic() - self.started_at
 
     async def force_cleanup(self) -> bool:
         """Clean up a scope whose body is still running; returns False if already clean."""
@@ -129,7 +135,7 @@ class UserExecutionScope:
         self._cleaned = True
         if self._emitter is not None:
             self._emitter.close()
-        if self.context is not None and isinstance(self.context.db_session, GuardedSession):
+        if self._session is not None and self.context is not None:
             self.context.db_session.retire()
         return True
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from migrator.runtime import (
     AgentEvent,
     InProcessEventRouter,
@@ -87,6 +91,22 @@ async def test_every_notify_method_carries_its_fields() -> None:
 
 def test_event_json_round_trip() -> None:
     event = AgentEvent("alice", "t1", "r1", "agent_started", {"a": [1, 2]}, 7)
+    assert AgentEvent.from_json(event.to_json()) == event
+
+
+async def test_emitted_events_are_frozen_and_equal_to_constructed_ones() -> None:
+    router = InProcessEventRouter()
+    sink = Recorder()
+    router.register("alice", sink)
+    payload = {"x": 1}
+    await UserWebSocketEmitter("alice", "t1", "r1", router).emit("agent_started", payload)
+    payload["x"] = 2
+    (event,) = sink.events
+    assert event == AgentEvent("alice", "t1", "r1", "agent_started", {"x": 1}, 1,
+                               event.timestamp)
+    assert repr(event).startswith("AgentEvent(user_id='alice', thread_id='t1'")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.user_id = "bob"  # type: ignore[misc]
     assert AgentEvent.from_json(event.to_json()) == event
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -188,3 +189,16 @@ async def test_scope_cannot_be_entered_twice(factory: AgentInstanceFactory) -> N
     async with scope:
         with pytest.raises(RuntimeError, match="only once"):
             await scope.__aenter__()
+
+
+async def test_every_scope_gets_fresh_random_ids(factory: AgentInstanceFactory) -> None:
+    seen: set[str] = set()
+    for run_id in (None, None, "run-given"):
+        async with factory.user_execution_scope("alice", "t1", run_id) as context:
+            seen.update((context.run_id, context.request_id))
+        assert re.fullmatch(r"req_[0-9a-f]{32}", context.request_id)
+        if run_id is None:
+            assert re.fullmatch(r"run_[0-9a-f]{32}", context.run_id)
+        else:
+            assert context.run_id == run_id
+    assert len(seen) == 6
