@@ -243,15 +243,23 @@ def analyse_swept(outcome: Swept, spec: AnalysisSpec) -> Analysed:
         return Analysed(task.position, failed, False)
     if unmatched and (spec.added is None or not spec.added.wants(raw)):
         return Analysed(task.position, FileResult(task.relpath, task.phase, Status.UNCHANGED), False)
+    fixing = spec.settings.fix
     key = spec.cache.key(task.relpath, task.phase, raw) if spec.cache is not None else None
     if spec.cache is not None and key is not None:
         cached = spec.cache.load(key, task.relpath, task.phase)
-        if cached is not None:
+        if cached is not None and (not fixing or nothing_to_fix(cached, spec.settings)):
             return Analysed(task.position, cached, unmatched)
     result, complete = analyse_one(raw, task.relpath, task.phase, spec.settings)
-    if spec.cache is not None and key is not None and complete:
+    # A run that fixes holds what it rewrote, not what a scan reports: it is not kept.
+    if spec.cache is not None and key is not None and complete and not fixing:
         spec.cache.store(key, result)
     return Analysed(task.position, result, unmatched)
+
+
+def nothing_to_fix(result: FileResult, settings: Settings) -> bool:
+    """Whether a scan's result of a file is also what a run that fixes would give: it has no fix
+    this run would make (an unsafe fix is made only with `--unsafe-fixes`)."""
+    return not any(f.fixable and (settings.unsafe_fixes or not f.unsafe) for f in result.findings)
 
 
 def analyse_one(raw: bytes, relpath: str, phase: str, settings: Settings) -> tuple[FileResult, bool]:

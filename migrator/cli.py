@@ -189,6 +189,7 @@ def apply(
     select_: Optional[list[str]] = SelectOpt,
     ignore: Optional[list[str]] = IgnoreOpt,
     unsafe_fixes: bool = UnsafeFixesOpt,
+    no_cache: bool = NoCacheOpt,
     quiet: bool = QuietOpt,
     verbose: bool = VerboseOpt,
 ) -> None:
@@ -205,7 +206,8 @@ def apply(
     )
     with ProgressBar("rewriting") as progress:
         result = session.run(
-            fix=True, want_diff=diff or interactive, jobs=jobs, progress=progress, unsafe_fixes=unsafe_fixes
+            fix=True, want_diff=diff or interactive, jobs=jobs, progress=progress, unsafe_fixes=unsafe_fixes,
+            use_cache=not no_cache and not dry_run,  # a dry run writes nothing, not even the index
         )
     gate.warn_about_imports(session, result, messages)
     if interactive:

@@ -72,7 +72,8 @@ class Change:
         kept_new = set(to_new.values())
         places_old = _Places(before, lambda line: to_new.get(line))
         places_new = _Places(after, lambda line: line if line in kept_new else None)
-        lines = places_old.lines_of(touched_old) | {i for i, j in to_new.items() if j in places_new.lines_of(touched_new)}
+        near_new = places_new.lines_of(touched_new)
+        lines = places_old.lines_of(touched_old) | {i for i, j in to_new.items() if j in near_new}
         for line in sorted(lines):
             if line in to_new and places_old.place(line) != places_new.place(to_new[line]):
                 words.update(_WORD.findall(old[line - 1]))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from migrator import batch, project
 from migrator.cache import ResultCache, encode_result, setup_key
+from migrator.exit_codes import UsageError
 from migrator.file_index import Entry, FileIndex
 from migrator.results import RunResult, Status
 from migrator.screen import Needles, Screen
@@ -28,8 +29,9 @@ class Options:
 
 
 def run(session: Session, options: Options, progress: batch.Progress | None) -> RunResult:
-    """Process the session's files. With the cache on (and no fixes), files the file index
-    knows unchanged are not read: their part of the facts and their results come from it."""
+    """Process the session's files. With the cache on, files the file index knows unchanged
+    are not read: their part of the facts and their results come from it. A run that fixes
+    takes a scan's result only where it has nothing to fix, and keeps none of its own."""
     config, rules = session.config, session.rules
     project_files = session.project_files or [source for source, _ in session.files]
     known = Settings.build(config, rules).screen
@@ -39,7 +41,7 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
         progress.start(len(session.files))
     ruled_phases = {phase for rule in rules for phase in rule.phases}
     tasks = batch.unruled(batch.tasks_of(session.files, project_files), ruled_phases)
-    indexed = options.use_cache and not options.fix
+    indexed = options.use_cache
     old = FileIndex.load(config.root, setup_key(config, rules, *map(repr, needles.needles))) if indexed else None
     new = FileIndex(old.path, old.sweep_key) if old is not None else None
 
@@ -67,13 +69,12 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
     )
     added = settings.screen.beyond(known)
     added_or_none = added if added.plain or added.called else None
-    # Rewrites carry the new bytes of each file; only findings are worth keeping.
-    cache = ResultCache.open(config.root, config, rules, facts) if options.use_cache and not options.fix else None
+    cache = ResultCache.open(config.root, config, rules, facts) if options.use_cache else None
     run_key = cache.folder.name if cache is not None else None
     screen_key = _screen_key(added)
     if old is not None and new is not None:
         for task, entry in reused:
-            outcome = _reused(task, entry, old, cache, screen_key, added_or_none)
+            outcome = _reused(task, entry, old, cache, screen_key, added_or_none, settings if options.fix else None)
             batch.record(swept, outcome, progress)
             new.stats[task.relpath] = task.stat  # type: ignore[assignment]
             if outcome.state == batch.SETTLED and task.phase is not None and not entry.wanted:
@@ -92,7 +93,7 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
         entry = new.entries.get(relpath)
         if entry is not None:
             new.entries[relpath] = dataclasses.replace(entry, added=done.added)
-        if outcome.state == batch.CANDIDATE or done.added:
+        if (outcome.state == batch.CANDIDATE or done.added) and not options.fix:
             encoded = encode_result(done.result)
             if encoded is not None and done.result.status is not Status.FAILED:
                 new.results[relpath] = encoded
@@ -109,7 +110,12 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
     if new is not None and old is not None:
         new.run_key, new.screen_key = run_key, screen_key
         if to_read or not new.same_as(old):
-            new.save(session.started_ns)
+            try:
+                new.save(session.started_ns)
+            except UsageError:
+                # A run that fixes can do without the index; the journal it needs reports the folder.
+                if not options.fix:
+                    raise
     return result
 
 
@@ -128,15 +134,22 @@ def _note_swept(index: FileIndex, outcome: batch.Swept) -> None:
 
 
 def _reused(
-    task: batch.Task, entry: Entry, old: FileIndex, cache: ResultCache | None, screen_key: str, added: Screen | None
+    task: batch.Task,
+    entry: Entry,
+    old: FileIndex,
+    cache: ResultCache | None,
+    screen_key: str,
+    added: Screen | None,
+    fixing: Settings | None,
 ) -> batch.Swept:
     """The sweep's outcome for a file the index knows unchanged: settled, done (its result kept
-    under this run key), or to be read again by the analysis."""
+    under this run key), or to be read again by the analysis. `fixing` are the settings of a
+    run that fixes, which takes only a result with nothing to fix."""
     if task.phase is None:
         return batch.Swept(task, batch.SETTLED, first_pass=entry.first_pass, wanted=entry.wanted)
     if entry.wanted or (added is not None and old.screen_key == screen_key and entry.added is True):
         kept = old.result(task.relpath, cache) if cache is not None else None
-        if kept is not None:
+        if kept is not None and (fixing is None or batch.nothing_to_fix(kept, fixing)):
             return batch.Swept(task, batch.DONE, wanted=entry.wanted, result=kept)
         state = batch.CANDIDATE if entry.wanted else batch.UNMATCHED
         return batch.Swept(task, state, task.stat[0] if task.stat else 0, wanted=entry.wanted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -197,3 +198,42 @@ def test_a_file_outside_an_earlier_narrower_run_is_still_searched_for_agent_clas
     narrow = cli("scan", "-f", "json", "app", cwd=tree).json()
     assert "lib/builder.py" not in {f["path"] for f in narrow["findings"]}
     assert ("MIG008", "lib/builder.py") in _findings(cli, tree)
+
+
+# -- apply after a scan ------------------------------------------------------------------------
+
+
+def test_apply_after_a_scan_reads_only_the_files_it_may_rewrite(cli, tree, reads):
+    write(tree, {"app/fixable.py": GETTER_USE.replace("def handle():", "def handle(user_context):")})
+    _age(tree, "app/fixable.py")
+    cli("scan", "-f", "json", cwd=tree)
+    reads.clear()
+    done = cli("apply", "--phase", "all", "-f", "json", cwd=tree).json()
+    assert done["changed_files"] == ["app/fixable.py"]
+    # routes.py has a finding but nothing to fix: its scan result stands, as for the clean files.
+    assert sorted(set(reads)) == ["app/fixable.py"]
+    assert ("MIG001", "app/routes.py") in {(f["rule"], f["path"]) for f in done["findings"]}
+
+
+@pytest.mark.parametrize("unsafe", [False, True])
+@pytest.mark.parametrize("sample", ["realistic_sample", "netra_sample"])
+def test_apply_after_a_scan_reports_and_rewrites_as_apply_alone(cli, tmp_path, sample, unsafe):
+    fresh, scanned = tmp_path / "fresh", tmp_path / "scanned"
+    for root in (fresh, scanned):
+        shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / sample, root)
+        _age(root)
+    cli("scan", "-f", "json", cwd=scanned)
+    argv = ["apply", "--phase", "all", "--allow-dirty", "-f", "json", *(["--unsafe-fixes"] if unsafe else [])]
+    alone = cli(*argv, "--no-cache", cwd=fresh).json()
+    after_scan = cli(*argv, cwd=scanned).json()
+    assert alone["changed_files"], "the sample has fixes to make"
+    for report in (alone, after_scan):
+        report.pop("run_id")
+        report.pop("root")
+    assert after_scan == alone
+    for path in alone["changed_files"]:
+        assert (scanned / path).read_bytes() == (fresh / path).read_bytes()
+    # What the next scan reports of the rewritten tree does not depend on the index either.
+    assert _findings(cli, scanned) == sorted(
+        (f["rule"], f["path"]) for f in cli("scan", "--no-cache", "-f", "json", cwd=fresh).json()["findings"]
+    )
