@@ -38,7 +38,10 @@ _READ_BY_BINDING = _TYPING_MODULES | frozenset(
     ("cast", "assert_type", "TypeVar", "ParamSpec", "TypeVarTuple", "NewType", "TypedDict", "NamedTuple",
      "TypeAlias", "overload", "Literal", "Annotated", "__all__")
 )
-_TYPING_IMPORT = re.compile(r"^[ \t]*from[ \t]+typing(?:_extensions)?[ \t]+import\b(.*)$", re.MULTILINE)
+_TYPING_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+typing(?:_extensions)?[ \t]+import\b(.*)|import[ \t]+typing(?:_extensions)?[ \t]+as[ \t]+(\w+))",
+    re.MULTILINE,
+)
 _EXPRESSION_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
@@ -95,12 +98,16 @@ WHOLE = Change(None)
 
 
 def _typing_names(text: str, tree: ast.Module) -> set[str]:
-    """The names a module imports from `typing`: at module level, and on any `from typing import` line."""
-    names = set().union(
-        *(_bound(node) for node in _module_level_imports(tree.body) if isinstance(node, ast.ImportFrom) and node.module in _TYPING_MODULES)
-    )
+    """The names a module binds to `typing` or to what it holds (`import typing as t` too): at
+    module level, and on any line that imports from it."""
+    names: set[str] = set()
+    for node in _module_level_imports(tree.body):
+        if isinstance(node, ast.ImportFrom) and node.module in _TYPING_MODULES:
+            names |= _bound(node)
+        elif isinstance(node, ast.Import):
+            names.update(alias.asname or alias.name for alias in node.names if alias.name in _TYPING_MODULES)
     for match in _TYPING_IMPORT.finditer(text):
-        names.update(_WORD.findall(match.group(1)))
+        names.update(_WORD.findall(match.group(1) or match.group(2)))
     return names
 
 

@@ -139,6 +139,8 @@ def test_a_change_that_can_alter_how_any_name_is_read_checks_whole_modules():
     assert _change("from typing import cast\nx = cast('T', 1)\n", "x = cast('T', 1)\n").words is None
     assert _change("from typing import Optional\nx: Optional['T']\n", "from typing import Optional\nx: Optional['U']\n").words is None
     assert _change('__all__ = ["a"]\n', '__all__ = ["b"]\n').words is None
+    aliased = "import typing as t\nx = t.cast('T', 1)\nt = 1\n"
+    assert _change(aliased, aliased.replace("t = 1", "t = 2")).words is None
     change = _change("x = 1\ny = 2\n", "x = 1\ny = other\n")
     assert change.words == {"y", "other"}
     assert change.concerns("a.other as b") and not change.concerns("x")
@@ -199,7 +201,7 @@ def _mutated(data: st.DataObject) -> tuple[str, str]:
     at = data.draw(st.integers(0, max(0, len(lines) - 1)))
     line = lines[at] if lines else ""
     indent = line[: len(line) - len(line.lstrip(" \t"))]
-    kind = data.draw(st.sampled_from(["delete", "rename", "import", "use", "star", "future"]))
+    kind = data.draw(st.sampled_from(["delete", "rename", "import", "use", "star", "future", "typing"]))
     if kind == "delete":
         new = lines[:at] + lines[at + 1 :]
     elif kind == "rename":
@@ -215,6 +217,9 @@ def _mutated(data: st.DataObject) -> tuple[str, str]:
     elif kind == "use":
         name = data.draw(st.sampled_from(words))
         new = [*lines[:at], f"{indent}print({name})\n", *lines[at:]]
+    elif kind == "typing":
+        name = data.draw(st.sampled_from(words))
+        new = [*lines[:at], f"{indent}import typing as {name}\n", *lines[at:]]
     elif kind == "star":
         new = ["from somewhere import *\n", *lines]
     else:
