@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import migrator
-from migrator.exit_codes import UsageError
 from migrator.results import FileResult, Finding, Status
-from migrator.writer import atomic_write, state_folder
+from migrator.writer import atomic_write, state_folder, unwritable_state
 
 if TYPE_CHECKING:
     from migrator.analysis.facts import CodebaseFacts
@@ -88,11 +87,7 @@ class ResultCache:
         except FileNotFoundError:
             return
         except OSError as error:
-            where = f" ({error.filename})" if error.filename else ""
-            raise UsageError(
-                f"cannot write the result cache in {self.folder.parent}: {error.strerror or error}{where}; "
-                "fix its permissions, remove it, or pass --no-cache"
-            ) from None
+            raise unwritable_state(f"the result cache in {self.folder.parent}", error) from None
 
     def _prepare(self) -> None:
         if self.folder.is_dir():

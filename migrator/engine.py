@@ -122,8 +122,8 @@ def _run_text(
     file is planned again after each rewrite until nothing fixable is left, like Ruff's fix
     loop; the findings are every fix made and what is left for a person in the final text.
     """
-    asked = asked if asked is not None else []
-    first = _plan_round(text, relpath, phase, rules, settings, snippet_at, asked)
+    target = _Target(relpath, phase, rules, settings, snippet_at, asked if asked is not None else [])
+    first = _plan_round(text, target)
     if not settings.fix or not first.edits:
         return _TextOutcome(first.findings, suppressed=first.suppressed)
     fixed: list[Finding] = []
@@ -137,7 +137,7 @@ def _run_text(
             return _TextOutcome(_settled(fixed, planned, refusal), current, suppressed=planned.suppressed)
         fixed.extend(planned.applied)
         current = new_text
-        planned = _plan_round(current, relpath, phase, rules, settings, snippet_at, asked)
+        planned = _plan_round(current, target)
         if not planned.edits:
             return _TextOutcome((*fixed, *planned.findings), current, suppressed=planned.suppressed)
     reason = f"fixes did not settle after {MAX_FIX_ROUNDS} rounds; left for review"
@@ -155,35 +155,33 @@ class _Round:
     suppressed: int
 
 
-def _plan_round(
-    text: str,
-    relpath: str,
-    phase: str,
-    rules: Sequence[Rule],
-    settings: Settings,
-    snippet_at: Pos | None,
-    asked: list[tuple[str, str, bool | None]],
-) -> _Round:
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    """What every round of planning one text shares: where it is, the rules and settings, where
+    a Markdown fence starts (`snippet_at`), and the answers the plans asked for so far."""
+
+    relpath: str
+    phase: str
+    rules: Sequence[Rule]
+    settings: Settings
+    snippet_at: Pos | None
+    asked: list[tuple[str, str, bool | None]]
+
+
+def _plan_round(text: str, target: _Target) -> _Round:
     """A round of planning: from the module's skeleton where it has one, which tells the same
     findings; again from the whole tree when there are edits to write (a rewrite needs it)."""
-    planned = _plan_text(text, relpath, phase, rules, settings, snippet_at, asked, skeleton_ok=True)
-    if settings.fix and planned.edits and planned.model.skeletal:
-        planned = _plan_text(text, relpath, phase, rules, settings, snippet_at, asked, skeleton_ok=False)
+    planned = _plan_text(text, target, skeleton_ok=True)
+    if target.settings.fix and planned.edits and planned.model.skeletal:
+        planned = _plan_text(text, target, skeleton_ok=False)
     return planned
 
 
-def _plan_text(
-    text: str,
-    relpath: str,
-    phase: str,
-    rules: Sequence[Rule],
-    settings: Settings,
-    snippet_at: Pos | None,
-    asked: list[tuple[str, str, bool | None]],
-    *,
-    skeleton_ok: bool = False,
-) -> _Round:
+def _plan_text(text: str, target: _Target, *, skeleton_ok: bool) -> _Round:
     """Analyse and plan one text: its findings, suppressions and the edits of the fixes to write."""
+    relpath, phase, rules, settings, snippet_at, asked = (
+        target.relpath, target.phase, target.rules, target.settings, target.snippet_at, target.asked
+    )
     model = _analyze(text, relpath, settings.index, snippet=snippet_at is not None, skeleton_ok=skeleton_ok)
 
     def plan_pass(held: Collection[tuple[int, str]]) -> list[tuple[Reference, Rule, Plan]]:

@@ -17,8 +17,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from migrator.exit_codes import UsageError
-from migrator.writer import atomic_write, state_folder
+from migrator.writer import atomic_write, state_folder, unwritable_state
 
 if TYPE_CHECKING:
     from migrator.analysis.facts_cache import FirstPass
@@ -126,8 +125,4 @@ class FileIndex:
             state_folder(self.path.parent)
             atomic_write(self.path, json.dumps(data, separators=(",", ":")).encode(), durable=False)
         except OSError as error:
-            where = f" ({error.filename})" if error.filename else ""
-            raise UsageError(
-                f"cannot write the file index {self.path}: {error.strerror or error}{where}; "
-                "fix its permissions, remove it, or pass --no-cache"
-            ) from None
+            raise unwritable_state(f"the file index {self.path}", error) from None

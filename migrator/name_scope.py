@@ -23,6 +23,7 @@ import keyword
 import re
 from collections.abc import Callable, Iterator, Sequence
 
+from migrator.analysis.positions import first_line
 from migrator.transforms._kept_lines import split_lines
 
 _WORD = re.compile(r"[^\W\d]\w*")
@@ -118,7 +119,7 @@ class _Places:
 
     def __init__(self, tree: ast.Module, kept_as: Callable[[int], int | None]) -> None:
         self.body = tree.body
-        self.firsts = [_first_line(node) for node in tree.body]
+        self.firsts = [first_line(node) for node in tree.body]
         self.kept_as = kept_as
         self.places: dict[int, tuple] = {}
         self.done: set[int] = set()
@@ -156,7 +157,7 @@ class _Places:
         return (type(node).__name__, "new", id(node))
 
     def _fill(self, node: ast.stmt, around: tuple) -> None:
-        first, last = _first_line(node), node.end_lineno or node.lineno
+        first, last = first_line(node), node.end_lineno or node.lineno
         key = self._key(node)
         blocks = [(field, getattr(node, field, None)) for field in ("body", "orelse", "finalbody")]
         blocks += [(f"part {n}", part.body) for n, part in enumerate((*getattr(node, "handlers", ()), *getattr(node, "cases", ())))]
@@ -191,7 +192,7 @@ def relevant_part(tree: ast.Module, text: str, words: frozenset[str]) -> ast.Mod
     kept: list[bool] = []
     words_of: list[set[str]] = []
     for node in tree.body:
-        segment = "".join(lines[_first_line(node) - 1 : node.end_lineno])
+        segment = "".join(lines[first_line(node) - 1 : node.end_lineno])
         found = set(_WORD.findall(segment))
         words_of.append(found)
         kept.append(
@@ -235,8 +236,3 @@ def _bound(node: ast.Import | ast.ImportFrom) -> set[str]:
     if isinstance(node, ast.Import):
         return {alias.asname or alias.name.partition(".")[0] for alias in node.names}
     return {alias.asname or alias.name for alias in node.names if alias.name != "*"}
-
-
-def _first_line(node: ast.stmt) -> int:
-    decorators = getattr(node, "decorator_list", None)
-    return decorators[0].lineno if decorators else node.lineno

@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from migrator.exit_codes import UsageError
+
 TEMP_SUFFIX = ".migrator-tmp"
 
 
@@ -67,3 +69,12 @@ def state_folder(folder: Path) -> None:
     ignore = state / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# migrator's own state: caches, the file index, journals; safe to delete\n*\n")
+
+
+def unwritable_state(what: str, error: OSError) -> UsageError:
+    """The error that stops a run whose state under `.migrator/` (`what`: the file index, the
+    result cache) cannot be written; the user can fix the folder or run without it."""
+    where = f" ({error.filename})" if error.filename else ""
+    return UsageError(
+        f"cannot write {what}: {error.strerror or error}{where}; fix its permissions, remove it, or pass --no-cache"
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -91,13 +92,14 @@ def test_untouched_bodies_become_strings_of_the_same_lines():
 
 def test_a_rewrite_from_stubs_is_the_rewrite_from_the_whole_parse(monkeypatch):
     tree, edits = _replace_getcwd(MODULE)
-    parsed: list[str] = []
+    parsed: list[object] = []
     real = _stubs.stubbed_text
-    monkeypatch.setattr(_stubs, "stubbed_text", lambda *a: parsed.append("stubs") or real(*a))
+    monkeypatch.setattr(_stubs, "stubbed_text", lambda *a: parsed.append(real(*a)) or parsed[-1])
     with_stubs = rewrite(MODULE, edits, tree=tree)
     monkeypatch.setattr(_stubs, "MIN_LINES", 10**9)
     whole = rewrite(MODULE, edits, tree=tree)
-    assert parsed and with_stubs == whole == MODULE.replace("os.getcwd()", "os.getcwdb()")
+    assert parsed and parsed[0] is not None, "the first rewrite parsed stubs"
+    assert with_stubs == whole == MODULE.replace("os.getcwd()", "os.getcwdb()")
 
 
 def test_a_line_that_moves_to_another_block_counts_as_changed():
@@ -246,19 +248,52 @@ def _applied(root: Path) -> list[tuple]:
     return [(r.path, r.status, r.rewritten, r.message, r.findings) for r in result.files]
 
 
-@pytest.mark.parametrize("tree", ["fixtures/realistic_sample", "fixtures/netra_sample", "generated"])
+# Large modules hold many functions that share no name with what a rewrite changes.
+UNRELATED = """
+
+def unrelated_{n}(value):
+    total = value
+    for item in range(3):
+        total += item
+    return total
+"""
+
+
+def _padded(root: Path, source: Path) -> None:
+    """The sample at `source`, each Python file followed by functions no rewrite touches."""
+    shutil.copytree(source, root)
+    for path in root.rglob("*.py"):
+        path.write_bytes(path.read_bytes() + "".join(UNRELATED.format(n=n) for n in range(12)).encode())
+
+
+@pytest.mark.parametrize(
+    "tree", ["fixtures/realistic_sample", "fixtures/netra_sample", "generated", "padded realistic_sample"]
+)
 def test_apply_writes_and_refuses_the_same_as_with_whole_parses_and_checks(tree, tmp_path, monkeypatch):
     root = ROOT / tree
     if tree == "generated":
         root = tmp_path
         corpus.write_corpus(root, 150)
+    elif tree.startswith("padded"):
+        root = tmp_path / "padded"
+        _padded(root, ROOT / "fixtures" / tree.split()[1])
     monkeypatch.setattr(_stubs, "MIN_LINES", 2)
-    reduced: list[int] = []
-    real = name_scope.relevant_part
-    monkeypatch.setattr(verify, "relevant_part", lambda tree, *a: reduced.append(len(tree.body)) or real(tree, *a))
+    reduced: list[bool] = []
+    stubbed: list[bool] = []
+
+    def spy(tree, *rest):
+        part = real(tree, *rest)
+        reduced.append(len(part.body) < len(tree.body))
+        return part
+
+    real, real_stubs = name_scope.relevant_part, _stubs.stubbed_text
+    monkeypatch.setattr(verify, "relevant_part", spy)
+    monkeypatch.setattr(_stubs, "stubbed_text", lambda *a: stubbed.append(real_stubs(*a) is not None) or real_stubs(*a))
     partial = _applied(root)
     assert any(rewritten for _, _, rewritten, _, _ in partial)
-    assert reduced, "the name check ran on parts"
+    if tree.startswith("padded"):
+        assert any(reduced), "the name check left statements out"
+        assert any(stubbed), "LibCST parsed stubs"
     monkeypatch.setattr(_stubs, "MIN_LINES", 10**9)
     monkeypatch.setattr(verify.Change, "between", classmethod(lambda cls, *texts_and_trees: verify.WHOLE))
     assert partial == _applied(root)

@@ -34,3 +34,9 @@ def name_position(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, l
     line_text = lines[node.lineno - 1]
     keyword = "class" if isinstance(node, ast.ClassDef) else "def"
     return Pos(node.lineno, max(line_text.find(node.name, line_text.find(keyword)), 0))
+
+
+def first_line(node: ast.stmt) -> int:
+    """The line a statement's text starts on: its first decorator's, if it has any."""
+    decorators = getattr(node, "decorator_list", None)
+    return decorators[0].lineno if decorators else node.lineno

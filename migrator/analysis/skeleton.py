@@ -17,6 +17,8 @@ import itertools
 import re
 from collections.abc import Sequence
 
+from migrator.analysis.positions import first_line
+
 # Strings (triple-quoted or not; an unterminated one runs to the end of its line, or of the
 # text when triple-quoted) and comments: where brackets and line starts do not count. A prefix
 # (`rb"..."`) needs no matching: its letters hold no bracket. Each pattern starts with its
@@ -95,8 +97,7 @@ def parse_skeleton(text: str, stubs: Sequence[Stub]) -> ast.Module | None:
     found = {}
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            found[first] = node
+            found[first_line(node)] = node
     for first, keyword_line, colon_line, _ in stubs:
         node = found.get(first)
         if node is None or node.lineno != keyword_line or len(node.body) != 1:

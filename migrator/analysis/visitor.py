@@ -16,7 +16,7 @@ from migrator.analysis import skeleton
 from migrator.analysis.agents import absolute_module
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, StmtSlot
-from migrator.analysis.positions import Columns
+from migrator.analysis.positions import Columns, first_line
 from migrator.analysis.receivers import Receivers
 from migrator.analysis.references import (
     definition_references,
@@ -110,8 +110,7 @@ class _Analyzer:
 
     def mentions(self, node: ast.stmt) -> bool:
         """Whether the text of a statement (decorators included) contains a name worth a look."""
-        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
-        at = bisect.bisect_left(self.mention_lines, first)
+        at = bisect.bisect_left(self.mention_lines, first_line(node))
         return at < len(self.mention_lines) and self.mention_lines[at] <= (node.end_lineno or node.lineno)
 
     def visit_children(self, node: ast.AST, scope: Scope) -> None:

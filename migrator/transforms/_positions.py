@@ -19,6 +19,7 @@ from libcst._nodes.internal import CodegenState
 from libcst._position import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
+from migrator.analysis.positions import first_line
 from migrator.transforms._kept_lines import keep_source_lines, may_lose_bytes
 
 _RECORDED = (cst.Name, cst.BaseStatement, cst.BaseSmallStatement, cst.BaseSuite)
@@ -236,11 +237,7 @@ def _first_lines(body: Sequence[cst.BaseStatement], tree_body: Sequence[ast.stmt
         if index >= len(tree_body):
             return None
         node = tree_body[index]
-        decorators = getattr(node, "decorator_list", None)
-        if decorators:
-            firsts.append((decorators[0].lineno, True))
-        else:
-            firsts.append((node.lineno, False))
+        firsts.append((first_line(node), bool(getattr(node, "decorator_list", None))))
         index += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
     if index != len(tree_body):
         return None

@@ -18,6 +18,7 @@ from collections.abc import Collection, Sequence
 
 import libcst as cst
 
+from migrator.analysis.positions import first_line
 from migrator.transforms._kept_lines import may_lose_bytes, split_lines
 
 _LONE_CR = re.compile(r"\r(?!\n)")
@@ -33,7 +34,7 @@ def stubbed_text(source: str, tree: ast.Module, edited_lines: Collection[int]) -
         return None
     lines = split_lines(source)
     body = tree.body
-    firsts = [_first_line(node) for node in body]
+    firsts = [first_line(node) for node in body]
     ends = [*firsts[1:], len(lines) + 1]
     edited = sorted(edited_lines)
 
@@ -88,8 +89,3 @@ def statements_at(module: cst.Module, indexes: Collection[int]) -> list[cst.CSTN
             found.append(stmt)
         index += size
     return found
-
-
-def _first_line(node: ast.stmt) -> int:
-    decorators = getattr(node, "decorator_list", None)
-    return decorators[0].lineno if decorators else node.lineno

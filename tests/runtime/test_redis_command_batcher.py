@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -14,14 +15,23 @@ from migrator.runtime.redis_batch import CommandBatcher
 from runtime_support import RedisProcess, bounded
 
 
-@pytest.fixture
-async def batcher(redis_url: str) -> AsyncIterator[CommandBatcher]:
-    client = redis.Redis.from_url(redis_url)
+@contextlib.asynccontextmanager
+async def started(url: str) -> AsyncIterator[CommandBatcher]:
+    """A started batcher on its own client; closed (again, if the test closed it) at the end."""
+    client = redis.Redis.from_url(url)
     sender = CommandBatcher(client)
     sender.start()
-    yield sender
-    await bounded(sender.aclose())
-    await client.aclose()
+    try:
+        yield sender
+    finally:
+        await bounded(sender.aclose())
+        await client.aclose()
+
+
+@pytest.fixture
+async def batcher(redis_url: str) -> AsyncIterator[CommandBatcher]:
+    async with started(redis_url) as sender:
+        yield sender
 
 
 async def test_concurrent_commands_keep_their_order_and_get_their_own_replies(
@@ -62,11 +72,8 @@ async def test_an_error_reply_fails_only_the_submit_it_belongs_to(
 async def test_a_lost_connection_fails_its_commands_and_the_next_ones_reconnect(
     restartable_redis: RedisProcess,
 ) -> None:
-    client = redis.Redis.from_url(restartable_redis.url)
-    sender = CommandBatcher(client)
-    sender.start()
     key = f"test:{uuid.uuid4().hex}"
-    try:
+    async with started(restartable_redis.url) as sender:
         assert await bounded(sender.submit(("INCR", key))) == 1
         await asyncio.to_thread(restartable_redis.kill)
         with pytest.raises((RedisError, OSError)):
@@ -74,18 +81,12 @@ async def test_a_lost_connection_fails_its_commands_and_the_next_ones_reconnect(
         assert await asyncio.to_thread(restartable_redis.start)
         # A new server starts empty: the reply proves the command reached it.
         assert await bounded(sender.submit(("INCR", key))) == 1
-    finally:
-        await bounded(sender.aclose())
-        await client.aclose()
 
 
 async def test_closing_during_a_round_trip_leaves_no_submitter_waiting(
     restartable_redis: RedisProcess,
 ) -> None:
-    client = redis.Redis.from_url(restartable_redis.url)
-    sender = CommandBatcher(client)
-    sender.start()
-    try:
+    async with started(restartable_redis.url) as sender:
         # BLPOP on an empty list holds the round trip open until the batcher is closed.
         held = asyncio.ensure_future(sender.submit(("BLPOP", f"test:{uuid.uuid4().hex}", 30)))
         await asyncio.sleep(0.2)
@@ -93,5 +94,3 @@ async def test_closing_during_a_round_trip_leaves_no_submitter_waiting(
         await bounded(sender.aclose())
         with pytest.raises(asyncio.CancelledError):
             await bounded(held)
-    finally:
-        await client.aclose()
