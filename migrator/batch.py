@@ -13,6 +13,7 @@ files read again, and only those the added names occur in are analysed.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -303,6 +304,18 @@ def _spread(
 def _set_worker_spec(spec: object) -> None:
     global _worker_spec
     _worker_spec = spec
+    collect_less_often()  # a worker that does not fork from the command starts with the defaults
+
+
+def collect_less_often() -> None:
+    """Run the cycle collector less often than Python's default, as mypy does.
+
+    A scan allocates millions of short-lived, acyclic objects (the `ast` trees of the files it
+    reads); with the default thresholds the collector walks the young ones every 700
+    allocations, which took a third of the time `ast.parse` spends on large modules. Memory
+    stays bounded: the collector still runs, only less often.
+    """
+    gc.set_threshold(50_000, 20, 20)
 
 
 def _in_worker(work: Callable[[list[Item], object], list[Out]], chunk: list[Item]) -> list[Out]:

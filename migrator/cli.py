@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Optional, TextIO
 import typer
 
 import migrator
-from migrator import cli_ci, cli_report, gate, report
+from migrator import batch, cli_ci, cli_report, gate, report
 from migrator.cli_options import (
     AllowNoFilesOpt,
     ForceExcludeOpt,
@@ -316,6 +316,7 @@ def _fix_safety(rule: Rule) -> tuple[str, str]:
 
 def main(argv: Optional[list[str]] = None) -> None:
     """Entry point: run the app and turn refusals into exit code 2 with a message."""
+    batch.collect_less_often()
     try:
         app(args=argv, prog_name="migrator", standalone_mode=True)
     except UsageError as error:

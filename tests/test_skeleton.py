@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import itertools
+import random
+import re
 import textwrap
 from pathlib import Path
 
@@ -127,6 +130,27 @@ def test_a_skeleton_keeps_every_top_level_statement_of_any_module(generated):
             assert ast.dump(kept, include_attributes=True) == ast.dump(original, include_attributes=True)
 
 
+def _stubbed_reference(text: str, stubs: list, names: set[str]) -> bool:
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b")
+    lines = text.splitlines(keepends=True)
+    offsets = [0, *itertools.accumulate(map(len, lines))]
+    return any(pattern.search(text[offsets[colon - 1] : offsets[min(last, len(lines))]]) for _, _, colon, last in stubs)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "migrator").rglob("*.py")), ids=lambda p: p.name)
+def test_stubbed_names_finds_a_whole_word_exactly_where_a_regex_does(path):
+    text = path.read_text()
+    made = skeleton.skeleton(text, [])
+    if made is None:
+        return
+    words = sorted(set(re.findall(r"[A-Za-z_]\w*", text)))
+    rng = random.Random(path.name)
+    for _ in range(40):
+        names = set(rng.sample(words, min(3, len(words))))
+        names |= {name[1:] for name in names if len(name) > 2}  # a part of a word is no whole word
+        assert skeleton.stubbed_names(text, made[1], names) == _stubbed_reference(text, made[1], names)
+
+
 def _findings(root: Path, monkeypatch: pytest.MonkeyPatch, min_bytes: int) -> list[dict]:
     monkeypatch.setattr(skeleton, "MIN_BYTES", min_bytes)
     result = Session.open([root], ["all"]).run(jobs=1)
@@ -178,7 +202,43 @@ def test_a_name_the_findings_assign_that_a_stubbed_function_uses_forces_the_whol
     always = _findings(tmp_path, monkeypatch, 0)
     assert parsed == [True]
     assert always == _findings(tmp_path, monkeypatch, 10**12)
-    assert any(f.get("rule") for f in always)
+    # `handle` names no deprecated name, only the method; the whole parse finds the call on `registry`.
+    assert any(f.get("line") == 8 and f.get("rule") for f in always), always
+
+
+DICT_LOOKUPS = """
+    from netra_backend.app.agents.supervisor.agent_registry import AgentRegistry
+
+
+    def test_lookup():
+        registry = AgentRegistry()
+        assert registry.get("triage") is None
+
+
+    def test_rows(items):
+        rows = [item for item in items if item.get("status") is not None]
+        return {row.get("id"): row for row in rows}
+
+
+    class TestCache:
+        def test_hit(self, cache):
+            assert cache.get("key") == 1
+"""
+
+
+def test_a_function_that_only_calls_a_method_of_that_name_is_stubbed(tmp_path, monkeypatch):
+    # `.get()` is a method of the legacy registry, but the receivers in `test_rows` and
+    # `TestCache` are made nowhere the tool can tell: their bodies are not parsed.
+    write(tmp_path, {"pyproject.toml": "[tool.migrator]\n", "tests/test_lookups.py": DICT_LOOKUPS})
+    models = []
+    real = engine._analyze
+    monkeypatch.setattr(engine, "_analyze", lambda *args, **kwargs: models.append(real(*args, **kwargs)) or models[-1])
+    always = _findings(tmp_path, monkeypatch, 0)
+    assert [model.skeletal for model in models] == [True]
+    stubbed = {n.name for n in models[0].tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.end_lineno == n.lineno}
+    assert stubbed == {"test_rows", "TestCache"}
+    assert always == _findings(tmp_path, monkeypatch, 10**12)
+    assert {f.get("line") for f in always if f.get("rule")} >= {6, 7}, always
 
 
 def test_a_rewrite_is_planned_from_the_whole_tree(tmp_path, monkeypatch):

@@ -114,14 +114,25 @@ def stubbed_names(text: str, stubs: Sequence[Stub], names: set[str]) -> bool:
     """Whether one of `names` occurs as a whole word in what the stubs left out."""
     if not names:
         return False
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b")
     line_at = _line_offsets(text)
-    for _, _, colon_line, last in stubs:
-        start = line_at[colon_line - 1]
-        end = line_at[last] if last < len(line_at) else len(text)
-        if pattern.search(text, start, end):
-            return True
+    # The stubbed spans, in order: from the line of each header's colon to the statement's end.
+    starts = [line_at[colon_line - 1] for _, _, colon_line, _ in stubs]
+    ends = [line_at[last] if last < len(line_at) else len(text) for _, _, _, last in stubs]
+    for name in names:
+        at = text.find(name)
+        while at != -1:
+            end = at + len(name)
+            whole = (at == 0 or not _is_word(text[at - 1])) and (end == len(text) or not _is_word(text[end]))
+            place = bisect.bisect_right(starts, at) - 1
+            if whole and place >= 0 and at < ends[place]:
+                return True
+            at = text.find(name, at + 1)
     return False
+
+
+def _is_word(char: str) -> bool:
+    # What `\w` matches in a `str` pattern.
+    return char.isalnum() or char == "_"
 
 
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
@@ -154,15 +165,17 @@ def _statement_starts(code: str) -> list[int] | None:
     starts: list[int] = []
     depth = 0
     position = 0
+    line = 1  # the line at `position`
     for candidate in _LINE_START.finditer(code):
         at = candidate.start()
         depth += _brackets(code, position, at)
+        line += code.count("\n", position, at)
         position = at
         if depth < 0:
             return None
         joined = code.endswith("\\\n", 0, at) or code.endswith("\\\r\n", 0, at)
         if depth == 0 and not joined:
-            starts.append(code.count("\n", 0, at) + 1)
+            starts.append(line)
     return starts
 
 

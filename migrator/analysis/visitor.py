@@ -9,8 +9,11 @@ from __future__ import annotations
 import ast
 import bisect
 import dataclasses
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
+
+from ahocorasick_rs import AhoCorasick
 
 from migrator.analysis import skeleton
 from migrator.analysis.agents import absolute_module
@@ -68,7 +71,14 @@ class _Analyzer:
         self.call_parents: dict[int, ast.AST] = {}
         self.patches: list[_Candidate] = []
         # A top-level function or class whose text names none of these cannot hold a finding.
-        self.mention_lines = _mention_lines(text, self.interesting, self.methods)
+        # Where it names only a method (`.get`), a finding needs a receiver the tool can tell,
+        # so it also names a maker or a variable holding a legacy object: see `analyze_module`.
+        self.name_lines = _mention_lines(text, index.symbols, ())
+        aliases = self.interesting - index.symbols
+        if aliases:
+            self.name_lines = sorted({*self.name_lines, *_mention_lines(text, aliases, ())})
+        method_lines = _mention_lines(text, (), self.methods) if self.methods else []
+        self.mention_lines = sorted({*self.name_lines, *method_lines}) if method_lines else self.name_lines
 
     # -- traversal -----------------------------------------------------------------------
 
@@ -260,14 +270,16 @@ def analyze_module(
     A `snippet` (a code fence in documentation) often omits its imports: there the deprecated
     names count even when nothing imports them. With `skeleton_ok` (a scan, which rewrites
     nothing), a large module is parsed as its skeleton (`skeleton.py`): the top-level functions
-    and classes that mention nothing are parsed without their bodies. The result is the same,
-    or the whole text is parsed after all: when a name the findings' statements assign (a
-    variable holding a legacy object) also occurs in what was left out, where the plans may
-    look for its uses.
+    and classes that mention no deprecated name are parsed without their bodies, even where
+    they call a method of a legacy object by name (`item.get(...)`). The result is the same,
+    or the whole text is parsed after all: when a name the findings' statements assign, or a
+    variable holding a legacy object, also occurs in what was left out. There the plans may
+    look for its uses, and a method called on it is a finding. (Any other receiver the tool
+    can tell is made in the same function, by a maker it names.)
     """
     if skeleton_ok and not snippet and len(text) >= skeleton.MIN_BYTES:
         analyzer = _Analyzer(text, module_name, is_package, index)
-        made = skeleton.skeleton(text, analyzer.mention_lines)
+        made = skeleton.skeleton(text, analyzer.name_lines)
         tree = skeleton.parse_skeleton(*made) if made is not None else None
         if made is not None and tree is not None:
             model = _finish(analyzer, tree, snippet)
@@ -338,36 +350,63 @@ def _aliases(text: str) -> set[str]:
     }
 
 
-def _mention_lines(text: str, names: set[str], methods: frozenset[str]) -> list[int]:
+def _mention_lines(text: str, names: Collection[str], methods: Collection[str]) -> list[int]:
     """The sorted line numbers where one of `names` occurs as a whole word, or one of `methods`
     as a whole word after a dot (`\\b(?:names)\\b|\\.\\s*(?:methods)\\b`).
 
-    Plain substring searches, which are much faster than one regex alternating over every name.
+    One Aho–Corasick pass finds every occurrence of the words (much faster than one regex
+    alternating over them, or a search per word); the word boundaries are checked by hand.
     """
     found: list[int] = []
-    for name, after_dot in (*((n, False) for n in names), *((m, True) for m in methods)):
-        at = text.find(name)
-        while at != -1:
-            end = at + len(name)
-            if not (end < len(text) and _is_word(text[end])):
-                before = at - 1
-                if after_dot:
-                    while before >= 0 and text[before].isspace():
-                        before -= 1
-                    hit = before >= 0 and text[before] == "."
-                else:
-                    hit = before < 0 or not _is_word(text[before])
-                if hit:
-                    found.append(at)
-            at = text.find(name, at + 1)
+    for words, after_dot in ((names, False), (methods, True)):
+        for at, end in _occurrences(text, words):
+            if end < len(text) and _is_word(text[end]):
+                continue
+            before = at - 1
+            if after_dot:
+                while before >= 0 and text[before].isspace():
+                    before -= 1
+                hit = before >= 0 and text[before] == "."
+            else:
+                hit = before < 0 or not _is_word(text[before])
+            if hit:
+                found.append(at)
     # A line's number is one more than the line breaks before it (`\r\n` counts once).
     crlf = "\r" in text
-    return sorted(
-        {
-            1 + text.count("\n", 0, at) + (text.count("\r", 0, at) - text.count("\r\n", 0, at) if crlf else 0)
-            for at in found
-        }
-    )
+    lines: list[int] = []
+    line, done = 1, 0
+    for at in sorted(found):
+        # `done` is the start of a word: never between the two characters of a `\r\n`.
+        line += text.count("\n", done, at)
+        if crlf:
+            line += text.count("\r", done, at) - text.count("\r\n", done, at)
+        done = at
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+def _occurrences(text: str, words: Collection[str]) -> Iterator[tuple[int, int]]:
+    """Where each of `words` occurs in `text`, overlapping occurrences included: `(start, end)`."""
+    if len(words) <= _FEW_WORDS:
+        for word in words:
+            at = text.find(word)
+            while at != -1:
+                yield at, at + len(word)
+                at = text.find(word, at + 1)
+        return
+    for _, start, end in _automaton(frozenset(words)).find_matches_as_indexes(text, overlapping=True):
+        yield start, end
+
+
+# Up to this many words, a search per word is as fast as building and running an automaton.
+_FEW_WORDS = 4
+
+
+@functools.lru_cache(maxsize=16)
+def _automaton(words: frozenset[str]) -> AhoCorasick:
+    # The index's symbols are one frozenset per run: the cache hits on every file.
+    return AhoCorasick(sorted(words))
 
 
 def _dunder_all(tree: ast.Module) -> frozenset[str]:
