@@ -88,6 +88,9 @@ def test_windows_line_ends_are_kept(text):
     "text",
     [
         'name = f"{row["name"]}"\ndef f():\n    return 1\n',  # a PEP 701 f-string
+        "name = rf'{row['name']}'\ndef f():\n    return 1\n",  # with a raw prefix before the f
+        'name = fR"{row["name"]}"\ndef f():\n    return 1\n',  # or after it
+        'name = F"{\n    row}"\ndef f():\n    return 1\n',  # a line break in the replacement field
         "x = 1\rdef f():\r    return 2\r",  # bare carriage returns
         "x = )\ndef f():\n    return 1\n",  # a bracket closed twice
         "VALUE = 1\n",  # nothing to stub
@@ -95,6 +98,21 @@ def test_windows_line_ends_are_kept(text):
 )
 def test_no_skeleton_where_the_lexer_could_be_wrong_or_nothing_is_gained(text):
     assert skeleton.skeleton(text, []) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '# f"{row["name"]}" in a comment\ndef f():\n    return 1\n',
+        'note = "an f\'{x\' inside a string"\ndef f():\n    return 1\n',
+        'name = f"{row[\'name\']}" + rf"{{literal}}"\ndef f():\n    return 1\n',
+    ],
+)
+def test_an_f_string_the_lexer_reads_right_keeps_the_skeleton(text):
+    made = skeleton.skeleton(text, [])
+    assert made is not None
+    tree = parse_skeleton(*made)
+    assert tree is not None and _shape(tree) == _shape(ast.parse(text))
 
 
 def test_a_line_join_at_column_0_ends_the_stubbed_statement():
@@ -235,7 +253,8 @@ def test_a_function_that_only_calls_a_method_of_that_name_is_stubbed(tmp_path, m
     monkeypatch.setattr(engine, "_analyze", lambda *args, **kwargs: models.append(real(*args, **kwargs)) or models[-1])
     always = _findings(tmp_path, monkeypatch, 0)
     assert [model.skeletal for model in models] == [True]
-    stubbed = {n.name for n in models[0].tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.end_lineno == n.lineno}
+    stubs = (n for n in models[0].tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)))
+    stubbed = {n.name for n in stubs if n.end_lineno == n.lineno}
     assert stubbed == {"test_rows", "TestCache"}
     assert always == _findings(tmp_path, monkeypatch, 10**12)
     assert {f.get("line") for f in always if f.get("rule")} >= {6, 7}, always

@@ -39,6 +39,8 @@ _LINE_START = re.compile(r"^\f*[^\s#]", re.MULTILINE)
 _HEADER = re.compile(r"(?:@|def\b|async\s+def\b|class\b)")
 # An f-string whose replacement field holds a quote of its own kind or a line break (allowed
 # since Python 3.12, PEP 701): the lexer would not see where it ends, so no skeleton is made.
+# It is tried only where the lexer finds a string with an `f` in its prefix: anything before
+# the first such string is lexed right, so a string it finds is a string.
 _NESTED_FSTRING = re.compile(r"""[fF][rRbB]?(?P<q>['"])(?:(?!(?P=q))[^\r\n])*?\{[^}\r\n]*(?:(?P=q)|[\r\n])""")
 _KEYWORD = re.compile(r"(?:def|async\s+def|class)\b")
 # Below this size the whole parse is cheap enough.
@@ -51,8 +53,6 @@ Stub = tuple[int, int, int, int]  # first line, the `def`/`class` line, the head
 def skeleton(text: str, mention_lines: Sequence[int]) -> tuple[str, list[Stub]] | None:
     """The skeleton of `text`, and its stubs; None when no statement can be stubbed or the text
     may confuse the lexer."""
-    if _NESTED_FSTRING.search(text):
-        return None
     code = _code_only(text)
     found_starts = _statement_starts(code) if code is not None else None
     if code is None or found_starts is None:
@@ -79,7 +79,7 @@ def skeleton(text: str, mention_lines: Sequence[int]) -> tuple[str, list[Stub]] 
             continue
         pieces.append(text[done : colon + 1])
         pieces.append(" ...")
-        pieces.append("".join(_LINE_BREAKS.findall(text, colon + 1, end)))
+        pieces.append(_line_breaks(text, colon + 1, end))
         done = end
         stubs.append((start, keyword_line, bisect.bisect_right(line_at, colon), end_line))
     if not stubs:
@@ -138,22 +138,50 @@ def _is_word(char: str) -> bool:
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 
 
+def _line_breaks(text: str, start: int, end: int) -> str:
+    """The line breaks of `text[start:end]`, in order."""
+    if "\r" not in text:
+        return "\n" * text.count("\n", start, end)
+    return "".join(_LINE_BREAKS.findall(text, start, end))
+
+
 def _code_only(text: str) -> str | None:
     """`text` with every string and comment blanked to spaces, line breaks kept: the same length
     and lines, so offsets and line numbers carry over. None for text that ends lines with bare
-    carriage returns (which `_LINE_START` does not see)."""
+    carriage returns (which `_LINE_START` does not see), or holds an f-string the lexer would
+    end too early (`_NESTED_FSTRING`)."""
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         return None
-    pieces = []
-    done = 0
-    for match in _SPANS.finditer(text):
-        start, end = match.span()
-        pieces.append(text[done:start])
-        span = text[start:end]
-        pieces.append(_NOT_BREAK.sub(" ", span) if "\n" in span else " " * (end - start))
-        done = end
-    pieces.append(text[done:])
-    return "".join(pieces)
+
+    def blank(match: re.Match[str]) -> str:
+        start = match.start()
+        if text[start] != "#" and _after_f_prefix(text, start):
+            if _NESTED_FSTRING.match(text, _prefix_start(text, start)):
+                raise _Unreadable
+        span = match.group()
+        return _NOT_BREAK.sub(" ", span) if "\n" in span else " " * len(span)
+
+    try:
+        return _SPANS.sub(blank, text)
+    except _Unreadable:
+        return None
+
+
+class _Unreadable(Exception):
+    """An f-string the lexer would end too early."""
+
+
+def _after_f_prefix(text: str, quote: int) -> bool:
+    """Whether the string whose quote is at `quote` has an `f` in its prefix (`f`, `rf`, `fR`, ...)."""
+    before = text[quote - 1] if quote > 0 else ""
+    if before in ("f", "F"):
+        return True
+    return before in ("r", "R", "b", "B") and quote > 1 and text[quote - 2] in ("f", "F")
+
+
+def _prefix_start(text: str, quote: int) -> int:
+    """Where the `f` of the prefix before the quote at `quote` is."""
+    return quote - 1 if text[quote - 1] in ("f", "F") else quote - 2
 
 
 _NOT_BREAK = re.compile(r"[^\r\n]")
@@ -183,23 +211,30 @@ def _brackets(text: str, start: int, end: int) -> int:
     """Opening brackets less closing ones in `text[start:end]`."""
     if end <= start:
         return 0
-    part = text[start:end]
-    return part.count("(") + part.count("[") + part.count("{") - part.count(")") - part.count("]") - part.count("}")
+    count = text.count
+    return (
+        count("(", start, end) + count("[", start, end) + count("{", start, end)
+        - count(")", start, end) - count("]", start, end) - count("}", start, end)
+    )
 
 
 def _header_colon(code: str, start: int, end: int) -> int | None:
     """The offset of the colon that ends a `def`/`class` header starting at `start`: the first
     outside brackets (strings and comments are blanked in `code`)."""
     depth = 0
-    for position in range(start, end):
-        char = code[position]
-        if char in "([{":
+    for match in _HEADER_PUNCTUATION.finditer(code, start, end):
+        char = match.group()
+        if char == ":":
+            if depth == 0:
+                return match.start()
+        elif char in "([{":
             depth += 1
-        elif char in ")]}":
+        else:
             depth -= 1
-        elif char == ":" and depth == 0:
-            return position
     return None
+
+
+_HEADER_PUNCTUATION = re.compile(r"[()\[\]{}:]")
 
 
 def _merge_decorators(text: str, line_at: list[int], starts: list[int]) -> list[int]:
