@@ -8,6 +8,8 @@ import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migrator import engine
 from migrator.analysis.legacy import LegacyIndex
@@ -24,6 +26,24 @@ def test_needles_finds_every_needle_that_occurs_overlapping_ones_too():
     assert needles.found(b"x = get_db_session()\nAgentRegistry") == {b"db_session", b"get_db_session", b"AgentRegistry"}
     assert needles.found(b"nothing here") == set()
     assert Needles([]).found(b"anything") == set()
+
+
+WORDS = [b"ab", b"bcd", b"abcd", b"cd", b"get_db_session", b"db_session", b"Agent", b"BaseAgent", b"\xc3\xa9t"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.lists(st.sampled_from(WORDS) | st.binary(min_size=1, max_size=4), min_size=1, max_size=150),
+    st.lists(st.sampled_from([*WORDS, b"x", b" ", b"\n", b"(", b"\xc3"]), max_size=40),
+)
+def test_the_needles_found_are_exactly_those_in_the_bytes(needles, pieces):
+    # Overlapping needles (`ab`, `bcd`) and sets above the SIMD searcher's 64 needles included.
+    raw = b"".join(pieces)
+    found = Needles(needles)
+    assert found.found(raw) == {needle for needle in needles if needle in raw}
+    assert found.any_in(raw) == any(needle in raw for needle in needles)
+    every = {(needle, start) for needle, start, _ in found.occurrences(raw)}
+    assert every == {(n, at) for n in set(needles) for at in range(len(raw)) if raw.startswith(n, at)}
 
 
 def test_needles_and_screens_survive_pickling_for_worker_processes():

@@ -55,9 +55,13 @@ def print_counts(console: Console, result: RunResult, rules: Sequence[Rule]) -> 
 
 def print_findings(console: Console, findings: Sequence[Finding]) -> None:
     """One line per finding, `path:line:column: RULE message`, with the reason for manual ones."""
+    lines = []
     for f in findings:
         tail = f"[fix: {f.safety or 'safe'}]" if f.fixable else f"[manual: {f.reason}]"
-        console.print(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message} {tail}", markup=False, highlight=False)
+        lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message} {tail}")
+    if lines:
+        # One print: Rich's cost is per call, and the console never wraps (soft_wrap).
+        console.print("\n".join(lines), markup=False, highlight=False)
 
 
 def print_errors(console: Console, result: RunResult) -> None:
