@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import heapq
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -334,11 +335,12 @@ def usable_cores() -> int:
 def _split(items: list[Item], count: int, size: Callable[[Item], int]) -> list[list[Item]]:
     """`count` chunks of nearly equal total size, each in the original order."""
     chunks: list[list[tuple[int, Item]]] = [[] for _ in range(min(count, len(items)))]
-    loads = [0] * len(chunks)
-    for place, item in sorted(enumerate(items), key=lambda pair: -size(pair[1])):
-        lightest = loads.index(min(loads))
-        chunks[lightest].append((place, item))
-        loads[lightest] += size(item)
+    lightest_first = [(0, number) for number in range(len(chunks))]  # (load, chunk), a heap
+    sizes = [size(item) for item in items]
+    for place in sorted(range(len(items)), key=lambda place: -sizes[place]):
+        load, number = lightest_first[0]
+        chunks[number].append((place, items[place]))
+        heapq.heapreplace(lightest_first, (load + sizes[place], number))
     return [[item for _, item in sorted(chunk, key=lambda pair: pair[0])] for chunk in chunks if chunk]
 
 

@@ -380,3 +380,17 @@ def test_progress_counts_every_file_once_when_the_first_pass_adds_needles(tmp_pa
     result = Session.open([tmp_path], ["all"]).run(progress=counting)
     assert [f.path for f in result.findings] == ["app/handler.py"]
     assert counting.total == counting.done == 7
+
+
+@pytest.mark.parametrize("count", [1, 3, 16])
+def test_chunks_hold_every_item_once_in_order_and_nearly_equal_loads(count):
+    rng = random.Random(count)
+    items = [rng.choice([1, 5, 40, 700, 9000]) for _ in range(500)]
+    chunks = batch._split(items, count, lambda item: item)
+    assert sorted(item for chunk in chunks for item in chunk) == sorted(items)
+    # Each chunk keeps the items' order: here, distinct tags let the check see it.
+    tagged = list(enumerate(items))
+    for chunk in batch._split(tagged, count, lambda pair: pair[1]):
+        assert [place for place, _ in chunk] == sorted(place for place, _ in chunk)
+    loads = [sum(chunk) for chunk in chunks]
+    assert len(chunks) == count and max(loads) - min(loads) <= max(items)

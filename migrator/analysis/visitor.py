@@ -50,7 +50,7 @@ class _Candidate:
 class _Analyzer:
     def __init__(self, text: str, module_name: str, is_package: bool, index: LegacyIndex) -> None:
         self.text = text
-        self.lines = _LINE_BREAK.split(text)
+        self.lines = _LINE_BREAK.split(text) if "\r" in text else text.split("\n")
         self.tree: ast.Module | None = None
         self.bound_everywhere: frozenset[str] | None = None  # computed on first need
         self.module_name = module_name
