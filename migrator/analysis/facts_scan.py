@@ -91,7 +91,8 @@ def scan_facts(text: str, relpath: str, legacy_names: frozenset[str], tree: ast.
         legacy=FrozenDict(legacy),
         bindings=frozenset(bound),
         context=context,
-        sources=tuple(_sources(functions.values(), module, relpath)),
+        # A function returns a context only by naming its type: most files are not walked for one.
+        sources=tuple(_sources(functions.values(), module, relpath)) if CONTEXT_TYPE in text else (),
     )
 
 

@@ -44,7 +44,7 @@ _HEADER = re.compile(r"(?:@|def\b|async\s+def\b|class\b)")
 _NESTED_FSTRING = re.compile(r"""[fF][rRbB]?(?P<q>['"])(?:(?!(?P=q))[^\r\n])*?\{[^}\r\n]*(?:(?P=q)|[\r\n])""")
 _KEYWORD = re.compile(r"(?:def|async\s+def|class)\b")
 # Below this size the whole parse is cheap enough.
-MIN_BYTES = 8192
+MIN_BYTES = 2048
 
 
 Stub = tuple[int, int, int, int]  # first line, the `def`/`class` line, the header colon's line, last line
