@@ -15,7 +15,7 @@ import ast
 import bisect
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from migrator.analysis.positions import first_line
 
@@ -35,7 +35,10 @@ _SPANS = re.compile(
 )
 # A line that may start a statement: not blank, not indented, not a comment (form feeds reset
 # the column, as in Python's tokenizer; a line join at column 0 starts what it joins).
-_LINE_START = re.compile(r"^\f*[^\s#]", re.MULTILINE)
+_LINE_START = re.compile(r"\f*[^\s#]")
+# The same after a line break: a literal first character, which the regex engine finds fast,
+# where `^` under MULTILINE tries every position.
+_AFTER_BREAK = re.compile(r"\n\f*[^\s#]")
 _HEADER = re.compile(r"(?:@|def\b|async\s+def\b|class\b)")
 # An f-string whose replacement field holds a quote of its own kind or a line break (allowed
 # since Python 3.12, PEP 701): the lexer would not see where it ends, so no skeleton is made.
@@ -194,8 +197,7 @@ def _statement_starts(code: str) -> list[int] | None:
     depth = 0
     position = 0
     line = 1  # the line at `position`
-    for candidate in _LINE_START.finditer(code):
-        at = candidate.start()
+    for at in _line_starts(code):
         depth += _brackets(code, position, at)
         line += code.count("\n", position, at)
         position = at
@@ -251,13 +253,12 @@ def _merge_decorators(text: str, line_at: list[int], starts: list[int]) -> list[
     return merged
 
 
-def _starts_statement(text: str, offset: int) -> bool:
-    """Whether a statement starts at column 0 of the line at `offset`: not blank, not indented,
-    not a comment. A form feed resets the column, as in Python's tokenizer; a line join at
-    column 0 starts the statement it joins."""
-    while offset < len(text) and text[offset] == "\f":
-        offset += 1
-    return offset < len(text) and text[offset] not in " \t\f\r\n#"
+def _line_starts(code: str) -> Iterator[int]:
+    """The offsets of the lines that may start a statement (see `_LINE_START`)."""
+    if _LINE_START.match(code):
+        yield 0
+    for match in _AFTER_BREAK.finditer(code):
+        yield match.start() + 1
 
 
 def _keyword_line(text: str, line_at: list[int], start: int, end_line: int) -> int | None:
