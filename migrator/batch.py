@@ -188,7 +188,7 @@ class Analysed:
     """One file's result, and whether the names the facts added occur in it (for an unmatched file)."""
 
     position: int
-    result: FileResult
+    result: FileResult | None  # None: an unmatched file the added names turned away, unchanged
     added: bool
 
 
@@ -221,7 +221,8 @@ def run(
             _advance(progress)
     by_position = {outcome.task.position: outcome for outcome in work}
     for done in _spread(analyse_chunk, work, spec, jobs, PARALLEL_THRESHOLD, _swept_size):
-        results[done.position] = done.result
+        source, phase = files[done.position]
+        results[done.position] = done.result or FileResult(source.relpath, phase, Status.UNCHANGED)
         if analysed is not None:
             analysed(by_position[done.position], done)
         _advance(progress)
@@ -244,7 +245,8 @@ def analyse_swept(outcome: Swept, spec: AnalysisSpec) -> Analysed:
         failed = FileResult(task.relpath, task.phase, Status.FAILED, message=f"cannot read: {error.strerror or error}")
         return Analysed(task.position, failed, False)
     if unmatched and (spec.added is None or not spec.added.wants(raw)):
-        return Analysed(task.position, FileResult(task.relpath, task.phase, Status.UNCHANGED), False)
+        # Most files of a large tree end here: nothing but the position goes back.
+        return Analysed(task.position, None, False)
     fixing = spec.settings.fix
     key = spec.cache.key(task.relpath, task.phase, raw) if spec.cache is not None else None
     if spec.cache is not None and key is not None:

@@ -93,7 +93,7 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
         entry = new.entries.get(relpath)
         if entry is not None:
             new.entries[relpath] = dataclasses.replace(entry, added=done.added)
-        if (outcome.state == batch.CANDIDATE or done.added) and not options.fix:
+        if (outcome.state == batch.CANDIDATE or done.added) and done.result is not None and not options.fix:
             encoded = encode_result(done.result)
             if encoded is not None and done.result.status is not Status.FAILED:
                 new.results[relpath] = encoded
