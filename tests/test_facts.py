@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migrator import project
+from migrator.analysis import facts_scan
 from migrator.analysis.facts import FRESH, PER_USER, RAISES, SHARED, facts_of_text
 from tests.helpers import make_config
 
@@ -334,3 +338,15 @@ def test_the_facts_fingerprint_is_the_same_in_every_process() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(prints) == 1 and prints != {""}
+
+
+_DEFINITION_PIECES = ["get_db_session", "def ", "async  def\t", "class ", " ", "\t", "=", ":", "\n", "\r\n", "x", "_", "(", "#"]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(_DEFINITION_PIECES), max_size=30))
+def test_a_top_level_definition_is_found_where_an_anchored_regex_finds_it(pieces):
+    text = "".join(pieces)
+    name = "get_db_session"
+    anchored = re.compile(rf"^(?:async[ \t]+def|def|class)[ \t]+{name}\b|^{name}[ \t]*[:=]", re.MULTILINE)
+    assert facts_scan._defined_at_top_level(text, name) == (anchored.search(text) is not None)

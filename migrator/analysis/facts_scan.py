@@ -43,7 +43,22 @@ def needs_parse(text: str, legacy_names: frozenset[str]) -> bool:
     a legacy name, or the context type's definition or a function returning a context."""
     if any(needle in text for needle in _CONTEXT_NEEDLES):
         return True
-    return any(re.search(rf"^(?:async[ \t]+def|def|class)[ \t]+{re.escape(n)}\b|^{re.escape(n)}[ \t]*[:=]", text, re.MULTILINE) for n in legacy_names if n in text)
+    return any(_defined_at_top_level(text, name) for name in legacy_names if name in text)
+
+
+def _defined_at_top_level(text: str, name: str) -> bool:
+    """Whether a line starts by defining `name` (`def name`, `class name`, `name =`, `name:`).
+
+    Each occurrence of the name is checked from the start of its line: a pattern anchored with
+    `^` under MULTILINE would be tried at every position of the text.
+    """
+    pattern = re.compile(rf"(?:async[ \t]+def|def|class)[ \t]+{re.escape(name)}\b|{re.escape(name)}[ \t]*[:=]")
+    at = text.find(name)
+    while at != -1:
+        if pattern.match(text, text.rfind("\n", 0, at) + 1):
+            return True
+        at = text.find(name, at + 1)
+    return False
 
 
 def bindings_of_text(text: str, module: str, relpath: str, legacy_names: frozenset[str]) -> FileFacts:
