@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import itertools
 import re
 from collections.abc import Iterator, Sequence
@@ -270,6 +271,7 @@ def _keyword_line(text: str, line_at: list[int], start: int, end_line: int) -> i
     return None
 
 
+@functools.lru_cache(maxsize=1)  # `skeleton` and then `stubbed_names` ask for the same text's
 def _line_offsets(text: str) -> list[int]:
     """The offset where each line starts; one more entry than there are lines, the text's end."""
     # Bare carriage returns are ruled out before: every line ends with "\n".
