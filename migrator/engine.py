@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import difflib
 from collections.abc import Collection, Mapping, Sequence
@@ -12,6 +13,7 @@ from migrator.analysis.agents import module_name_of
 from migrator.analysis.facts import RAISES, CodebaseFacts
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, Pos, Reference
+from migrator.analysis.positions import first_line
 from migrator.discovery import SourceFile
 from migrator.markdown import python_fences, replace_fences
 from migrator.results import FileResult, Finding, Status
@@ -129,7 +131,7 @@ def _run_text(
     fixed: list[Finding] = []
     current, planned = text, first
     for _ in range(MAX_FIX_ROUNDS):
-        refusal, new_text = _rewrite_verified(current, planned.model, planned.edits, relpath, settings)
+        refusal, new_text, new_tree = _rewrite_verified(current, planned.model, planned.edits, relpath, settings)
         if refusal is not None:
             if current is text:
                 return _TextOutcome(first.findings, rejected=refusal, suppressed=first.suppressed)
@@ -137,7 +139,7 @@ def _run_text(
             return _TextOutcome(_settled(fixed, planned, refusal), current, suppressed=planned.suppressed)
         fixed.extend(planned.applied)
         current = new_text
-        planned = _plan_round(current, target)
+        planned = _plan_round(current, target, new_tree)
         if not planned.edits:
             return _TextOutcome((*fixed, *planned.findings), current, suppressed=planned.suppressed)
     reason = f"fixes did not settle after {MAX_FIX_ROUNDS} rounds; left for review"
@@ -168,21 +170,24 @@ class _Target:
     asked: list[tuple[str, str, bool | None]]
 
 
-def _plan_round(text: str, target: _Target) -> _Round:
+def _plan_round(text: str, target: _Target, tree: ast.Module | None = None) -> _Round:
     """A round of planning: from the module's skeleton where it has one, which tells the same
-    findings; again from the whole tree when there are edits to write (a rewrite needs it)."""
+    findings; again from the whole tree when there are edits to write (a rewrite needs it).
+    `tree` is the text's whole tree, when the caller has parsed it already."""
+    if tree is not None:
+        return _plan_text(text, target, skeleton_ok=False, tree=tree)
     planned = _plan_text(text, target, skeleton_ok=True)
     if target.settings.fix and planned.edits and planned.model.skeletal:
         planned = _plan_text(text, target, skeleton_ok=False)
     return planned
 
 
-def _plan_text(text: str, target: _Target, *, skeleton_ok: bool) -> _Round:
+def _plan_text(text: str, target: _Target, *, skeleton_ok: bool, tree: ast.Module | None = None) -> _Round:
     """Analyse and plan one text: its findings, suppressions and the edits of the fixes to write."""
     relpath, phase, rules, settings, snippet_at, asked = (
         target.relpath, target.phase, target.rules, target.settings, target.snippet_at, target.asked
     )
-    model = _analyze(text, relpath, settings.index, snippet=snippet_at is not None, skeleton_ok=skeleton_ok)
+    model = _analyze(text, relpath, settings.index, snippet=snippet_at is not None, skeleton_ok=skeleton_ok, tree=tree)
 
     def plan_pass(held: Collection[tuple[int, str]]) -> list[tuple[Reference, Rule, Plan]]:
         ctx = PlanContext(
@@ -212,8 +217,9 @@ def _plan_text(text: str, target: _Target, *, skeleton_ok: bool) -> _Round:
 
 def _rewrite_verified(
     text: str, model: ModuleModel, edits: list, relpath: str, settings: Settings
-) -> tuple[str | None, str]:
-    """The rewritten text, or why it is refused: it must compile and keep the module's names sound.
+) -> tuple[str | None, str, ast.Module | None]:
+    """The rewritten text and its tree, or why it is refused: it must compile and keep the
+    module's names sound.
 
     Imports the rewrite left unused (the class an agent was built from, before the factory
     built it) are removed, as a person would, except in a package's `__init__.py`, where an
@@ -226,39 +232,55 @@ def _rewrite_verified(
     is_package = relpath.endswith("__init__.py")
     try:
         new_text = rewrite(text, edits, tree=model.tree)
-        new_tree = _compiled(new_text, relpath)
-        before, after = _names_before_and_after(text, model.tree, new_text, new_tree, relpath)
+        new_tree, before, after = _checked(text, model.tree, new_text, relpath)
         unused = [] if is_package else verify.newly_unused_imports(before, after, new_tree, new_text.splitlines())
         if unused:
             new_text = rewrite(new_text, unused, tree=new_tree)
-            new_tree = _compiled(new_text, relpath)
-            before, after = _names_before_and_after(text, model.tree, new_text, new_tree, relpath)
+            new_tree, before, after = _checked(text, model.tree, new_text, relpath)
     except (RewriteError, libcst.ParserSyntaxError, SyntaxError, ValueError) as error:
-        return f"rewrite rejected, file left unchanged: {type(error).__name__}: {error}", text
+        return f"rewrite rejected, file left unchanged: {type(error).__name__}: {error}", text, None
     problems = verify.name_problems(before, after) + verify.call_problems(
         edits, new_tree, model.module_name, is_package, settings.signatures
     )
     if problems:
-        return f"rewrite refused, file left unchanged: {'; '.join(problems)}", text
-    return None, new_text
+        return f"rewrite refused, file left unchanged: {'; '.join(problems)}", text, None
+    return None, new_text, new_tree
 
 
-def _names_before_and_after(
-    text: str, tree: ast.Module, new_text: str, new_tree: ast.Module, relpath: str
-) -> tuple[verify.Names, verify.Names]:
-    """What pyflakes says, before and after a rewrite, of the names on the lines it changed."""
+def _checked(text: str, tree: ast.Module, new_text: str, relpath: str) -> tuple[ast.Module, verify.Names, verify.Names]:
+    """The rewritten text's tree, once CPython's own front end (parser, symbol table and
+    compiler) accepts what the rewrite touched; and what pyflakes says, before and after the
+    rewrite, of the names on the lines it changed."""
+    new_tree = ast.parse(new_text, relpath)
     change = verify.Change.between(text, new_text, tree, new_tree)
+    compile(_touched_part(new_tree, change.new_lines), relpath, "exec", dont_inherit=True)
     after = verify.names_of(new_tree, relpath, new_text, change)
     # A module pyflakes finds nothing wrong with cannot be worse than before: skip the second run.
     before = verify.names_of(tree, relpath, text, change) if after.counts else after
-    return before, after
+    return new_tree, before, after
 
 
-def _compiled(text: str, relpath: str) -> ast.Module:
-    """The stdlib tree of `text`, after CPython's own front end (parser and symbol table) accepted it."""
-    tree = ast.parse(text, relpath)
-    compile(tree, relpath, "exec", dont_inherit=True)
-    return tree
+def _touched_part(tree: ast.Module, lines: frozenset[int] | None) -> ast.Module:
+    """`tree` without the top-level functions and classes that hold none of `lines`.
+
+    What the compiler rejects in a function or class (`await` outside an async function, a
+    misplaced `nonlocal`, `return` outside a function) lies within it; a rewrite that left one
+    untouched cannot have put such an error there. Every other statement stays, in order, so
+    a `__future__` import that no longer comes first is still seen.
+    """
+    if lines is None:
+        return tree
+    ordered = sorted(lines)
+
+    def touched(node: ast.stmt) -> bool:
+        at = bisect.bisect_left(ordered, first_line(node))
+        return at < len(ordered) and ordered[at] <= (node.end_lineno or node.lineno)
+
+    body = [node for node in tree.body if not isinstance(node, _DEFINITIONS) or touched(node)]
+    return tree if len(body) == len(tree.body) else ast.Module(body=body, type_ignores=tree.type_ignores)
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _settled(fixed: list[Finding], planned: _Round, reason: str) -> tuple[Finding, ...]:
@@ -322,11 +344,13 @@ def _result(
     return FileResult(relpath, phase, Status.CHANGED, findings, original=raw, rewritten=new_bytes, diff=diff)
 
 
-def _analyze(text: str, relpath: str, index: LegacyIndex, snippet: bool = False, skeleton_ok: bool = False) -> ModuleModel:
+def _analyze(
+    text: str, relpath: str, index: LegacyIndex, snippet: bool = False, skeleton_ok: bool = False, tree: ast.Module | None = None
+) -> ModuleModel:
     from migrator.analysis.visitor import analyze_module
 
     return analyze_module(
-        text, module_name_of(relpath), relpath.endswith("__init__.py"), index, snippet=snippet, skeleton_ok=skeleton_ok
+        text, module_name_of(relpath), relpath.endswith("__init__.py"), index, snippet=snippet, skeleton_ok=skeleton_ok, tree=tree
     )
 
 

@@ -52,6 +52,9 @@ class Change:
     removed or moved to another block. `words` is None when whole modules must be compared."""
 
     words: frozenset[str] | None
+    # The lines of the rewritten text the rewrite changed or added, and those next to a change
+    # (1-based); None when not known.
+    new_lines: frozenset[int] | None = None
 
     @classmethod
     def between(cls, before_text: str, after_text: str, before: ast.Module, after: ast.Module) -> Change:
@@ -70,8 +73,9 @@ class Change:
             touched_old.extend(range(i1, i2 + 2))
             touched_new.extend(range(j1, j2 + 2))
         text = "".join(changed)
+        new_lines = frozenset(touched_new)
         if _GLOBAL_EFFECT.search(text):
-            return cls(None)
+            return cls(None, new_lines)
         words = set(_WORD.findall(text))
         kept_new = set(to_new.values())
         places_old = _Places(before, lambda line: to_new.get(line))
@@ -85,8 +89,8 @@ class Change:
         if not words.isdisjoint(_READ_BY_BINDING) or not words.isdisjoint(_typing_names(before_text, before)) or (
             not words.isdisjoint(_typing_names(after_text, after))
         ):
-            return cls(None)
-        return cls(frozenset(words))
+            return cls(None, new_lines)
+        return cls(frozenset(words), new_lines)
 
     def concerns(self, name: str) -> bool:
         # A keyword is never bound, so pyflakes names one only from a string of `__all__`,

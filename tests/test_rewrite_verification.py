@@ -295,3 +295,60 @@ def test_a_fix_that_would_orphan_a_guarded_import_is_refused_whole() -> None:
     )
     guarded = next(f for f in result.findings if f.rule == "MIG002")
     assert not guarded.fixable and "try/except ImportError" in guarded.reason
+
+
+# -- what the compiler is given ----------------------------------------------------------------
+
+_COMPILER_CASES = """
+from __future__ import annotations
+
+import os
+
+
+def untouched():
+    nonlocal missing  # the compiler rejects this, but the rewrite did not write it
+
+
+async def handler(user_context):
+    return os.getcwd()
+
+
+def sync_caller():
+    return os.getcwd()
+"""
+
+
+def _check(new_text: str):
+    from migrator import engine
+
+    text = textwrap.dedent(_COMPILER_CASES)
+    return engine._checked(text, ast.parse(text), textwrap.dedent(new_text), "m.py")
+
+
+def test_the_compiler_sees_what_a_rewrite_touched_and_not_what_it_left_alone() -> None:
+    # A change inside `handler` compiles with `handler`; `untouched` is not given to the compiler.
+    new_tree, _, _ = _check(_COMPILER_CASES.replace("return os.getcwd()\n\n\ndef sync", "return os.getpid()\n\n\ndef sync"))
+    assert [n.name for n in new_tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)] == [
+        "untouched", "handler", "sync_caller"
+    ]
+
+
+def test_await_written_into_a_sync_function_is_a_compile_error() -> None:
+    # The parser accepts `await` anywhere; only the compiler rejects it outside an async function.
+    broken = _COMPILER_CASES.replace("def sync_caller():\n    return os.getcwd()", "def sync_caller():\n    return await os.getcwd()")
+    try:
+        _check(broken)
+    except SyntaxError as error:
+        assert "await" in str(error)
+    else:
+        raise AssertionError("await outside an async function was not rejected")
+
+
+def test_an_import_placed_before_the_future_import_is_a_compile_error() -> None:
+    broken = "import sys\n" + textwrap.dedent(_COMPILER_CASES).lstrip("\n")
+    try:
+        _check(broken)
+    except SyntaxError as error:
+        assert "__future__" in str(error)
+    else:
+        raise AssertionError("a __future__ import after another statement was not rejected")

@@ -263,7 +263,14 @@ class _Analyzer:
 
 
 def analyze_module(
-    text: str, module_name: str, is_package: bool, index: LegacyIndex, *, snippet: bool = False, skeleton_ok: bool = False
+    text: str,
+    module_name: str,
+    is_package: bool,
+    index: LegacyIndex,
+    *,
+    snippet: bool = False,
+    skeleton_ok: bool = False,
+    tree: ast.Module | None = None,
 ) -> ModuleModel:
     """Parse `text` with `ast` and find every use of the deprecated names in `index`.
 
@@ -275,18 +282,19 @@ def analyze_module(
     or the whole text is parsed after all: when a name the findings' statements assign, or a
     variable holding a legacy object, also occurs in what was left out. There the plans may
     look for its uses, and a method called on it is a finding. (Any other receiver the tool
-    can tell is made in the same function, by a maker it names.)
+    can tell is made in the same function, by a maker it names.) `tree` is the whole tree of
+    `text` when the caller has parsed it already: it is analysed as it is.
     """
-    if skeleton_ok and not snippet and len(text) >= skeleton.MIN_BYTES:
+    if skeleton_ok and tree is None and not snippet and len(text) >= skeleton.MIN_BYTES:
         analyzer = _Analyzer(text, module_name, is_package, index)
         made = skeleton.skeleton(text, analyzer.name_lines)
-        tree = skeleton.parse_skeleton(*made) if made is not None else None
-        if made is not None and tree is not None:
-            model = _finish(analyzer, tree, snippet)
+        skeletal = skeleton.parse_skeleton(*made) if made is not None else None
+        if made is not None and skeletal is not None:
+            model = _finish(analyzer, skeletal, snippet)
             if not skeleton.stubbed_names(text, made[1], _assigned_names(model, index.called_only)):
                 return dataclasses.replace(model, skeletal=True)
     analyzer = _Analyzer(text, module_name, is_package, index)
-    return _finish(analyzer, ast.parse(text), snippet)
+    return _finish(analyzer, tree if tree is not None else ast.parse(text), snippet)
 
 
 def _finish(analyzer: _Analyzer, tree: ast.Module, snippet: bool) -> ModuleModel:
