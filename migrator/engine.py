@@ -172,13 +172,14 @@ class _Target:
 
 def _plan_round(text: str, target: _Target, tree: ast.Module | None = None) -> _Round:
     """A round of planning: from the module's skeleton where it has one, which tells the same
-    findings; again from the whole tree when there are edits to write (a rewrite needs it).
-    `tree` is the text's whole tree, when the caller has parsed it already."""
+    findings and plans; when there are edits to write, the whole tree is parsed for the rewrite
+    and its check. `tree` is the text's whole tree, when the caller has parsed it already."""
     if tree is not None:
         return _plan_text(text, target, skeleton_ok=False, tree=tree)
     planned = _plan_text(text, target, skeleton_ok=True)
     if target.settings.fix and planned.edits and planned.model.skeletal:
-        planned = _plan_text(text, target, skeleton_ok=False)
+        whole = dataclasses.replace(planned.model, tree=ast.parse(text), skeletal=False)
+        planned = dataclasses.replace(planned, model=whole)
     return planned
 
 

@@ -260,7 +260,7 @@ def test_a_function_that_only_calls_a_method_of_that_name_is_stubbed(tmp_path, m
     assert {f.get("line") for f in always if f.get("rule")} >= {6, 7}, always
 
 
-def test_a_rewrite_is_planned_from_the_whole_tree(tmp_path, monkeypatch):
+def test_a_rewrite_is_made_and_checked_from_the_whole_tree(tmp_path, monkeypatch):
     write(tmp_path, {"pyproject.toml": "[tool.migrator]\n", "app/routes.py": f"""
         from {FACTORY} import get_agent_instance_factory
 
@@ -278,6 +278,9 @@ def test_a_rewrite_is_planned_from_the_whole_tree(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "_rewrite_verified", lambda text, model, *rest: models.append(model) or real(text, model, *rest))
     result = Session.open([tmp_path], ["all"]).run(fix=True, unsafe_fixes=True, jobs=1)
     assert models and not any(model.skeletal for model in models)
+    # The tree the rewrite gets holds the bodies the skeleton left out.
+    unrelated = [n for n in models[0].tree.body if isinstance(n, ast.FunctionDef) and n.name == "unrelated"]
+    assert isinstance(unrelated[0].body[0], ast.Return)
     assert b"def unrelated():\n    return 1\n" in result.files[0].rewritten
 
 
