@@ -346,12 +346,18 @@ def _result(
 
 
 def _analyze(
-    text: str, relpath: str, index: LegacyIndex, snippet: bool = False, skeleton_ok: bool = False, tree: ast.Module | None = None
+    text: str,
+    relpath: str,
+    index: LegacyIndex,
+    snippet: bool = False,
+    skeleton_ok: bool = False,
+    tree: ast.Module | None = None,
 ) -> ModuleModel:
     from migrator.analysis.visitor import analyze_module
 
+    is_package = relpath.endswith("__init__.py")
     return analyze_module(
-        text, module_name_of(relpath), relpath.endswith("__init__.py"), index, snippet=snippet, skeleton_ok=skeleton_ok, tree=tree
+        text, module_name_of(relpath), is_package, index, snippet=snippet, skeleton_ok=skeleton_ok, tree=tree
     )
 
 

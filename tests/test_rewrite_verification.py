@@ -6,6 +6,8 @@ import ast
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from migrator import verify
 from migrator.analysis.model import Pos
 from migrator.analysis.signatures import SignatureIndex
@@ -336,19 +338,10 @@ def test_the_compiler_sees_what_a_rewrite_touched_and_not_what_it_left_alone() -
 def test_await_written_into_a_sync_function_is_a_compile_error() -> None:
     # The parser accepts `await` anywhere; only the compiler rejects it outside an async function.
     broken = _COMPILER_CASES.replace("def sync_caller():\n    return os.getcwd()", "def sync_caller():\n    return await os.getcwd()")
-    try:
+    with pytest.raises(SyntaxError, match="await"):
         _check(broken)
-    except SyntaxError as error:
-        assert "await" in str(error)
-    else:
-        raise AssertionError("await outside an async function was not rejected")
 
 
 def test_an_import_placed_before_the_future_import_is_a_compile_error() -> None:
-    broken = "import sys\n" + textwrap.dedent(_COMPILER_CASES).lstrip("\n")
-    try:
-        _check(broken)
-    except SyntaxError as error:
-        assert "__future__" in str(error)
-    else:
-        raise AssertionError("a __future__ import after another statement was not rejected")
+    with pytest.raises(SyntaxError, match="__future__"):
+        _check("import sys\n" + textwrap.dedent(_COMPILER_CASES).lstrip("\n"))
