@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import bisect
 import dataclasses
 import difflib
 from collections.abc import Collection, Mapping, Sequence
@@ -13,7 +12,6 @@ from migrator.analysis.agents import module_name_of
 from migrator.analysis.facts import RAISES, CodebaseFacts
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, Pos, Reference
-from migrator.analysis.positions import first_line
 from migrator.discovery import SourceFile
 from migrator.markdown import python_fences, replace_fences
 from migrator.results import FileResult, Finding, Status
@@ -254,34 +252,11 @@ def _checked(text: str, tree: ast.Module, new_text: str, relpath: str) -> tuple[
     rewrite, of the names on the lines it changed."""
     new_tree = ast.parse(new_text, relpath)
     change = verify.Change.between(text, new_text, tree, new_tree)
-    compile(_touched_part(new_tree, change.new_lines), relpath, "exec", dont_inherit=True)
+    compile(change.touched_part(new_tree), relpath, "exec", dont_inherit=True)
     after = verify.names_of(new_tree, relpath, new_text, change)
     # A module pyflakes finds nothing wrong with cannot be worse than before: skip the second run.
     before = verify.names_of(tree, relpath, text, change) if after.counts else after
     return new_tree, before, after
-
-
-def _touched_part(tree: ast.Module, lines: frozenset[int] | None) -> ast.Module:
-    """`tree` without the top-level functions and classes that hold none of `lines`.
-
-    What the compiler rejects in a function or class (`await` outside an async function, a
-    misplaced `nonlocal`, `return` outside a function) lies within it; a rewrite that left one
-    untouched cannot have put such an error there. Every other statement stays, in order, so
-    a `__future__` import that no longer comes first is still seen.
-    """
-    if lines is None:
-        return tree
-    ordered = sorted(lines)
-
-    def touched(node: ast.stmt) -> bool:
-        at = bisect.bisect_left(ordered, first_line(node))
-        return at < len(ordered) and ordered[at] <= (node.end_lineno or node.lineno)
-
-    body = [node for node in tree.body if not isinstance(node, _DEFINITIONS) or touched(node)]
-    return tree if len(body) == len(tree.body) else ast.Module(body=body, type_ignores=tree.type_ignores)
-
-
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _settled(fixed: list[Finding], planned: _Round, reason: str) -> tuple[Finding, ...]:

@@ -23,7 +23,7 @@ import keyword
 import re
 from collections.abc import Callable, Iterator, Sequence
 
-from migrator.analysis.positions import first_line
+from migrator.analysis.positions import any_between, first_line
 from migrator.transforms._kept_lines import split_lines
 
 _WORD = re.compile(r"[^\W\d]\w*")
@@ -91,6 +91,25 @@ class Change:
         ):
             return cls(None, new_lines)
         return cls(frozenset(words), new_lines)
+
+    def touched_part(self, after: ast.Module) -> ast.Module:
+        """The rewritten tree `after` without the top-level functions and classes that hold none
+        of the lines the rewrite touched: what the compiler must see of it.
+
+        What the compiler rejects in a function or class (`await` outside an async function, a
+        misplaced `nonlocal`, `return` outside a function) lies within it; a rewrite that left one
+        untouched cannot have put such an error there. Every other statement stays, in order, so
+        a `__future__` import that no longer comes first is still seen.
+        """
+        if self.new_lines is None:
+            return after
+        ordered = sorted(self.new_lines)
+
+        def kept(node: ast.stmt) -> bool:
+            return not isinstance(node, _DEFINITIONS) or any_between(ordered, first_line(node), node.end_lineno or 0)
+
+        body = [node for node in after.body if kept(node)]
+        return after if len(body) == len(after.body) else ast.Module(body=body, type_ignores=after.type_ignores)
 
     def concerns(self, name: str) -> bool:
         # A keyword is never bound, so pyflakes names one only from a string of `__all__`,

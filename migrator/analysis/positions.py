@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import bisect
+from collections.abc import Sequence
 
 from migrator.analysis.model import Pos, Span
 
@@ -40,3 +42,14 @@ def first_line(node: ast.stmt) -> int:
     """The line a statement's text starts on: its first decorator's, if it has any."""
     decorators = getattr(node, "decorator_list", None)
     return decorators[0].lineno if decorators else node.lineno
+
+
+def any_between(ordered: Sequence[int], first: int, last: int) -> bool:
+    """Whether the sorted `ordered` holds a number from `first` to `last`, both included."""
+    at = bisect.bisect_left(ordered, first)
+    return at < len(ordered) and ordered[at] <= last
+
+
+def is_word_char(char: str) -> bool:
+    """Whether `char` is one that `\\w` matches in a `str` pattern (an identifier's)."""
+    return char.isalnum() or char == "_"

@@ -18,7 +18,7 @@ import itertools
 import re
 from collections.abc import Iterator, Sequence
 
-from migrator.analysis.positions import first_line
+from migrator.analysis.positions import any_between, first_line, is_word_char
 
 # Strings (triple-quoted or not; an unterminated one runs to the end of its line, or of the
 # text when triple-quoted) and comments: where brackets and line starts do not count. A prefix
@@ -71,8 +71,7 @@ def skeleton(text: str, mention_lines: Sequence[int]) -> tuple[str, list[Stub]] 
         if not _HEADER.match(code, offset):
             continue
         end_line = (starts[index + 1] - 1) if index + 1 < len(starts) else len(line_at) - 1
-        at = bisect.bisect_left(mention_lines, start)
-        if at < len(mention_lines) and mention_lines[at] <= end_line:
+        if any_between(mention_lines, start, end_line):
             continue
         keyword_line = _keyword_line(code, line_at, start, end_line)
         if keyword_line is None:
@@ -126,17 +125,12 @@ def stubbed_names(text: str, stubs: Sequence[Stub], names: set[str]) -> bool:
         at = text.find(name)
         while at != -1:
             end = at + len(name)
-            whole = (at == 0 or not _is_word(text[at - 1])) and (end == len(text) or not _is_word(text[end]))
+            whole = (at == 0 or not is_word_char(text[at - 1])) and (end == len(text) or not is_word_char(text[end]))
             place = bisect.bisect_right(starts, at) - 1
             if whole and place >= 0 and at < ends[place]:
                 return True
             at = text.find(name, at + 1)
     return False
-
-
-def _is_word(char: str) -> bool:
-    # What `\w` matches in a `str` pattern.
-    return char.isalnum() or char == "_"
 
 
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")

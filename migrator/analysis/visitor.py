@@ -7,7 +7,6 @@ QualifiedNameProvider for detection at a fraction of its cost; LibCST is used on
 from __future__ import annotations
 
 import ast
-import bisect
 import dataclasses
 import functools
 import re
@@ -19,7 +18,7 @@ from migrator.analysis import skeleton
 from migrator.analysis.agents import absolute_module
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, StmtSlot
-from migrator.analysis.positions import Columns, first_line
+from migrator.analysis.positions import Columns, any_between, first_line, is_word_char
 from migrator.analysis.receivers import Receivers
 from migrator.analysis.references import (
     definition_references,
@@ -120,8 +119,7 @@ class _Analyzer:
 
     def mentions(self, node: ast.stmt) -> bool:
         """Whether the text of a statement (decorators included) contains a name worth a look."""
-        at = bisect.bisect_left(self.mention_lines, first_line(node))
-        return at < len(self.mention_lines) and self.mention_lines[at] <= (node.end_lineno or node.lineno)
+        return any_between(self.mention_lines, first_line(node), node.end_lineno or node.lineno)
 
     def visit_children(self, node: ast.AST, scope: Scope) -> None:
         for field, value in ast.iter_fields(node):
@@ -345,16 +343,12 @@ def _assigned_names(model: ModuleModel, called_only: frozenset[str]) -> set[str]
     return names
 
 
-def _is_word(char: str) -> bool:
-    return char.isalnum() or char == "_"
-
-
 def _aliases(text: str) -> set[str]:
     """The names after every `as` that starts a word (`\\bas\\s+NAME`)."""
     return {
         match.group(1)
         for match in _AS_NAME.finditer(text)
-        if match.start() == 0 or not _is_word(text[match.start() - 1])
+        if match.start() == 0 or not is_word_char(text[match.start() - 1])
     }
 
 
@@ -368,7 +362,7 @@ def _mention_lines(text: str, names: Collection[str], methods: Collection[str]) 
     found: list[int] = []
     for words, after_dot in ((names, False), (methods, True)):
         for at, end in _occurrences(text, words):
-            if end < len(text) and _is_word(text[end]):
+            if end < len(text) and is_word_char(text[end]):
                 continue
             before = at - 1
             if after_dot:
@@ -376,7 +370,7 @@ def _mention_lines(text: str, names: Collection[str], methods: Collection[str]) 
                     before -= 1
                 hit = before >= 0 and text[before] == "."
             else:
-                hit = before < 0 or not _is_word(text[before])
+                hit = before < 0 or not is_word_char(text[before])
             if hit:
                 found.append(at)
     # A line's number is one more than the line breaks before it (`\r\n` counts once).
