@@ -18,13 +18,12 @@ from __future__ import annotations
 import ast
 import bisect
 import dataclasses
-import difflib
 import keyword
 import re
 from collections.abc import Callable, Iterator, Sequence
 
 from migrator.analysis.positions import any_between, first_line
-from migrator.transforms._kept_lines import split_lines
+from migrator.transforms._kept_lines import line_opcodes, split_lines
 
 _WORD = re.compile(r"[^\W\d]\w*")
 _KEYWORDS = frozenset(keyword.kwlist)  # never a name; a soft keyword (`match`, `type`, `_`) can be
@@ -63,7 +62,7 @@ class Change:
         changed: list[str] = []
         touched_old: list[int] = []
         touched_new: list[int] = []
-        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new).get_opcodes():
+        for tag, i1, i2, j1, j2 in line_opcodes(old, new):
             if tag == "equal":
                 to_new.update(zip(range(i1 + 1, i2 + 1), range(j1 + 1, j2 + 1)))
                 continue

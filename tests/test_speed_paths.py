@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import difflib
 import io
 import json
 import os
@@ -14,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migrator import batch, discovery, engine
 from migrator.analysis.legacy import shortest_needles
@@ -24,6 +27,7 @@ from migrator.rules import load_rules
 from migrator.session import Session
 from migrator.sourcefile import SourceText
 from migrator.transforms import TRANSFORMS
+from migrator.transforms._kept_lines import line_opcodes
 from tests import corpus
 from tests.conftest import write
 from tests.cst_reference import CALL_RULE, IMPORT_RULE, find
@@ -394,3 +398,25 @@ def test_chunks_hold_every_item_once_in_order_and_nearly_equal_loads(count):
         assert [place for place, _ in chunk] == sorted(place for place, _ in chunk)
     loads = [sum(chunk) for chunk in chunks]
     assert len(chunks) == count and max(loads) - min(loads) <= max(items)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a\n", "b\n", "c\n", "\n", "d"]), max_size=12),
+    st.lists(st.sampled_from(["a\n", "b\n", "c\n", "\n", "e\n"]), max_size=12),
+)
+def test_line_opcodes_are_an_edit_script_from_old_to_new(old, new):
+    opcodes = line_opcodes(old, new)
+    built: list[str] = []
+    at_old = at_new = 0
+    for tag, i1, i2, j1, j2 in opcodes:
+        assert (i1, j1) == (at_old, at_new), "the opcodes cover both sides in order"
+        if tag == "equal":
+            assert old[i1:i2] == new[j1:j2]
+        built.extend(new[j1:j2])
+        at_old, at_new = i2, j2
+    assert (at_old, at_new) == (len(old), len(new))
+    assert built == new
+    # Without lines shared at either end it is difflib's own script.
+    if not old or not new or (old[0] != new[0] and old[-1] != new[-1]):
+        assert opcodes == difflib.SequenceMatcher(None, old, new).get_opcodes()

@@ -30,6 +30,27 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
+def line_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """`difflib.SequenceMatcher(None, old, new).get_opcodes()`, with the lines both share at the
+    start and at the end matched first, as git's diff does: a rewrite changes a few lines of a
+    long module, and the matcher's cost grows with the lines it is given."""
+    size = min(len(old), len(new))
+    head = 0
+    while head < size and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < size - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    opcodes: list[tuple[str, int, int, int, int]] = [("equal", 0, head, 0, head)] if head else []
+    old_end, new_end = len(old) - tail, len(new) - tail
+    if head < old_end or head < new_end:
+        matcher = difflib.SequenceMatcher(None, old[head:old_end], new[head:new_end])
+        opcodes.extend((tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes())
+    if tail:
+        opcodes.append(("equal", old_end, len(old), new_end, len(new)))
+    return opcodes
+
+
 def keep_source_lines(source: str, codegen: str, rewritten: str) -> str:
     """`rewritten`, with the lines it shares with `codegen` (LibCST's code for `source`) taken from `source`.
 
