@@ -25,7 +25,7 @@ def listed_files(root: Path, rels: Sequence[str]) -> list[str] | None:
     git failed), so the caller walks the folders itself.
     """
     git = shutil.which("git")
-    if git is None or os.environ.get("MIGRATOR_NO_GIT"):
+    if git is None or os.environ.get("MIGRATOR_NO_GIT") or not may_be_in_work_tree(root):
         return None
     specs = [f":(literal){rel}" if rel else "." for rel in rels]
     # Both listings at once: each is a process that mostly waits on the file system.
@@ -44,6 +44,22 @@ def listed_files(root: Path, rels: Sequence[str]) -> list[str] | None:
             "fix its permissions, or exclude it in [tool.migrator] exclude"
         )
     return sorted(set(_paths(done.stdout)) - ignored)
+
+
+def may_be_in_work_tree(root: Path) -> bool:
+    """Whether git could find a repository for `root`: a `.git` entry (folder, or the file of a
+    worktree or submodule) in it or a folder above, or `GIT_DIR` naming one. Where neither is,
+    git would search the same way, fail and say so; not starting it saves a process."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    folder = os.path.abspath(root)
+    while True:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return True
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
 
 
 def _ls_files_both(

@@ -8,6 +8,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from migrator.git_listing import may_be_in_work_tree
+
 
 def path_prefix(root: Path, environ: Mapping[str, str] = os.environ) -> str:
     """The project root's path relative to the repository root, with a trailing `/` ("" at the top).
@@ -30,7 +32,7 @@ def path_prefix(root: Path, environ: Mapping[str, str] = os.environ) -> str:
 
 def _git_top(root: Path) -> Path | None:
     git = shutil.which("git")
-    if git is None:
+    if git is None or not may_be_in_work_tree(root):
         return None
     done = subprocess.run([git, "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True, check=False)
     if done.returncode != 0 or not done.stdout.strip():

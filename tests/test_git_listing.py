@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from migrator.discovery import discover
-from migrator.git_listing import listed_files
+from migrator.git_listing import listed_files, may_be_in_work_tree
 from tests.conftest import git, write
 
 TREE = {
@@ -132,3 +133,26 @@ def test_an_unreadable_untracked_folder_stops_the_run() -> None:
 
         shutil.rmtree(base, ignore_errors=True)
         shutil.rmtree(probe_path, ignore_errors=True)
+
+
+def test_git_is_not_started_where_it_could_find_no_repository(tmp_path, monkeypatch):
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    monkeypatch.delenv("MIGRATOR_NO_GIT", raising=False)
+    write(tmp_path / "plain", {"app/a.py": "A = 1\n"})
+    started = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: started.append(a))
+    assert not may_be_in_work_tree(tmp_path / "plain" / "app")
+    assert listed_files(tmp_path / "plain", [""]) is None
+    assert started == []
+    # The walk still finds the files.
+    assert [s.relpath for s in discover(tmp_path / "plain", [tmp_path / "plain"], (".",), ())] == ["app/a.py"]
+
+
+def test_a_git_entry_above_or_git_dir_lets_git_answer(tmp_path, monkeypatch):
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    write(tmp_path / "top", {"sub/deep/a.py": "A = 1\n", ".git": "gitdir: /elsewhere\n"})  # a worktree's file
+    assert may_be_in_work_tree(tmp_path / "top" / "sub" / "deep")
+    write(tmp_path / "other", {"a.py": "A = 1\n"})
+    assert not may_be_in_work_tree(tmp_path / "other")
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "top" / ".git"))
+    assert may_be_in_work_tree(tmp_path / "other")
