@@ -8,18 +8,21 @@ import difflib
 from collections.abc import Collection, Mapping, Sequence
 
 from migrator import transforms, verify
+from migrator.analysis import skeleton
 from migrator.analysis.agents import module_name_of
 from migrator.analysis.facts import RAISES, CodebaseFacts
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.model import ModuleModel, Pos, Reference
 from migrator.discovery import SourceFile
 from migrator.markdown import python_fences, replace_fences
+from migrator.name_scope import bound_at_module_level, with_import_bindings
 from migrator.results import FileResult, Finding, Status
 from migrator.rules import Rule
 from migrator.settings import Settings
 from migrator.sourcefile import DecodeError, SourceText
 from migrator.suppressions import SUPPRESSION_RULE, Problem, SuppressionIndex
 from migrator.transforms import STAGES
+from migrator.transforms._kept_lines import line_opcodes, split_lines
 from migrator.transforms.base import PlanContext
 from migrator.transforms.edits import NOT_A_FINDING, Fix, Manual, Plan
 from migrator.triage import HELD, Decided, decide
@@ -170,15 +173,10 @@ class _Target:
 
 def _plan_round(text: str, target: _Target, tree: ast.Module | None = None) -> _Round:
     """A round of planning: from the module's skeleton where it has one, which tells the same
-    findings and plans; when there are edits to write, the whole tree is parsed for the rewrite
-    and its check. `tree` is the text's whole tree, when the caller has parsed it already."""
+    findings and plans. `tree` is the text's whole tree, when the caller has parsed it already."""
     if tree is not None:
         return _plan_text(text, target, skeleton_ok=False, tree=tree)
-    planned = _plan_text(text, target, skeleton_ok=True)
-    if target.settings.fix and planned.edits and planned.model.skeletal:
-        whole = dataclasses.replace(planned.model, tree=ast.parse(text), skeletal=False)
-        planned = dataclasses.replace(planned, model=whole)
-    return planned
+    return _plan_text(text, target, skeleton_ok=True)
 
 
 def _plan_text(text: str, target: _Target, *, skeleton_ok: bool, tree: ast.Module | None = None) -> _Round:
@@ -228,6 +226,11 @@ def _rewrite_verified(
 
     from migrator.transforms._rewriter import RewriteError, rewrite
 
+    if model.skeletal:
+        done = _rewrite_on_skeleton(text, model, edits, relpath, settings)
+        if done is not None:
+            return None, done, None
+        model = dataclasses.replace(model, tree=ast.parse(text), skeletal=False, stubs=())
     is_package = relpath.endswith("__init__.py")
     try:
         new_text = rewrite(text, edits, tree=model.tree)
@@ -257,6 +260,85 @@ def _checked(text: str, tree: ast.Module, new_text: str, relpath: str) -> tuple[
     # A module pyflakes finds nothing wrong with cannot be worse than before: skip the second run.
     before = verify.names_of(tree, relpath, text, change) if after.counts else after
     return new_tree, before, after
+
+
+def _rewrite_on_skeleton(text: str, model: ModuleModel, edits: list, relpath: str, settings: Settings) -> str | None:
+    """`_rewrite_verified` from the module's skeleton: the rewritten text, when neither module
+    needs parsing whole to vouch for it; None when one does, or when it is refused.
+
+    The rewrite leaves the stubbed statements as they were, so the rewritten text holds each of
+    them, and its skeleton stubs the same ones (`_checked_on_skeleton`). What pyflakes says of a
+    name depends only on the statements that hold it: a body neither skeleton has can change
+    what it says of a changed name only where the body holds the name and the module binds it.
+    Where none does, the skeletons tell of every name the rewrite changed what the whole trees
+    would. A refusal is left to the whole trees to confirm.
+    """
+    import libcst
+
+    from migrator.transforms._rewriter import RewriteError, rewrite
+
+    is_package = relpath.endswith("__init__.py")
+    try:
+        new_text = rewrite(text, edits, tree=model.tree, skeleton_stubs=model.stubs)
+        checked = _checked_on_skeleton(text, model, new_text, relpath)
+        if checked is None:
+            return None
+        new_tree, new_stubs, before, after = checked
+        unused = [] if is_package else verify.newly_unused_imports(before, after, new_tree, new_text.splitlines())
+        if unused:
+            new_text = rewrite(new_text, unused, tree=new_tree, skeleton_stubs=new_stubs)
+            checked = _checked_on_skeleton(text, model, new_text, relpath)
+            if checked is None:
+                return None
+            new_tree, _, before, after = checked
+    except (RewriteError, libcst.ParserSyntaxError, SyntaxError, ValueError):
+        return None
+    if verify.name_problems(before, after):
+        return None
+    if verify.call_problems(edits, new_tree, model.module_name, is_package, settings.signatures):
+        return None
+    return new_text
+
+
+def _checked_on_skeleton(
+    text: str, model: ModuleModel, new_text: str, relpath: str
+) -> tuple[ast.Module, list[skeleton.Stub], verify.Names, verify.Names] | None:
+    """`_checked` from skeletons: the rewritten text's skeleton tree and stubs, and what pyflakes
+    says of the changed names before and after; None when the skeletons cannot tell it.
+
+    Each stub of the original must stand, line for line, in a run of lines the rewrite kept.
+    """
+    opcodes = line_opcodes(split_lines(text), split_lines(new_text))
+    stubs = _moved_stubs(model.stubs, opcodes)
+    if stubs is None:
+        return None
+    new_tree = skeleton.parse_skeleton(skeleton.restub(new_text, stubs), stubs)
+    if new_tree is None:
+        return None
+    change = verify.Change.between(text, new_text, model.tree, new_tree)
+    if change.words is None:
+        return None
+    module_level = bound_at_module_level(model.tree) | bound_at_module_level(new_tree)
+    watched = (with_import_bindings(change.words, model.tree) | with_import_bindings(change.words, new_tree)) & module_level
+    if skeleton.stubbed_names(text, model.stubs, set(watched)):
+        return None
+    compile(change.touched_part(new_tree), relpath, "exec", dont_inherit=True)
+    after = verify.names_of(new_tree, relpath, new_text, change)
+    before = verify.names_of(model.tree, relpath, text, change) if after.counts else after
+    return new_tree, stubs, before, after
+
+
+def _moved_stubs(stubs: Sequence[skeleton.Stub], opcodes: Sequence[tuple[str, int, int, int, int]]) -> list[skeleton.Stub] | None:
+    """`stubs` where their lines stand after a rewrite whose line diff is `opcodes`; None when a
+    stub's lines are not all kept, in one run."""
+    runs = [(i1 + 1, i2, j1 - i1) for tag, i1, i2, j1, _ in opcodes if tag == "equal"]  # 1-based first, last, shift
+    moved: list[skeleton.Stub] = []
+    for first, keyword_line, colon_line, last, column in stubs:
+        shift = next((shift for start, end, shift in runs if start <= first and last <= end), None)
+        if shift is None:
+            return None
+        moved.append((first + shift, keyword_line + shift, colon_line + shift, last + shift, column))
+    return moved
 
 
 def _settled(fixed: list[Finding], planned: _Round, reason: str) -> tuple[Finding, ...]:

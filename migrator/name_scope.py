@@ -207,9 +207,7 @@ def relevant_part(tree: ast.Module, text: str, words: frozenset[str]) -> ast.Mod
     whose name a kept statement uses: pyflakes reads some names (`overload`, `cast`) by what
     they are bound to.
     """
-    # An unused import's message names its module too: where a changed line holds only the
-    # module, the names the import binds must keep every statement that uses them.
-    words = words.union(*(_bound(node) for node in _module_level_imports(tree.body) if not words.isdisjoint(_mentioned(node))))
+    words = with_import_bindings(words, tree)
     lines = split_lines(text)
     kept: list[bool] = []
     words_of: list[set[str]] = []
@@ -231,6 +229,45 @@ def relevant_part(tree: ast.Module, text: str, words: frozenset[str]) -> ast.Mod
                 kept[index] = grown = True
                 used |= words_of[index]
     return ast.Module(body=[node for node, k in zip(tree.body, kept) if k], type_ignores=tree.type_ignores)
+
+
+def with_import_bindings(words: frozenset[str], tree: ast.Module) -> frozenset[str]:
+    """`words`, and the names bound by each module-level import that mentions one of them: an
+    unused import's message names its module too, so where a changed line holds only the
+    module, the statements using the names the import binds matter as well."""
+    return words.union(*(_bound(node) for node in _module_level_imports(tree.body) if not words.isdisjoint(_mentioned(node))))
+
+
+def bound_at_module_level(tree: ast.Module) -> set[str]:
+    """Every name the module's own statements bind in its global scope (a superset: the targets
+    of comprehensions at module level too); the bodies of functions and classes are not read,
+    but their names, decorators, defaults and bases are."""
+    names: set[str] = set()
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*_DEFINITIONS, ast.Lambda)):
+            if not isinstance(node, ast.Lambda):
+                names.add(node.name)
+                stack.extend(node.decorator_list)
+            if isinstance(node, ast.ClassDef):
+                stack.extend((*node.bases, *(keyword.value for keyword in node.keywords)))
+            else:
+                stack.extend((*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)))
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(_bound(node))
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        else:
+            for field in ("name", "rest"):  # except ... as name; match captures
+                value = getattr(node, field, None)
+                if isinstance(value, str) and not isinstance(node, (ast.alias, ast.keyword, ast.arg)):
+                    names.add(value)
+        stack.extend(ast.iter_child_nodes(node))
+    # A function's `global` statement binds a module-level name from inside.
+    names.update(name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names)
+    return names
 
 
 def _module_level_imports(body: Sequence[ast.stmt]) -> Iterator[ast.Import | ast.ImportFrom]:

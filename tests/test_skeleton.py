@@ -152,7 +152,7 @@ def _stubbed_reference(text: str, stubs: list, names: set[str]) -> bool:
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b")
     lines = text.splitlines(keepends=True)
     offsets = [0, *itertools.accumulate(map(len, lines))]
-    return any(pattern.search(text[offsets[colon - 1] : offsets[min(last, len(lines))]]) for _, _, colon, last in stubs)
+    return any(pattern.search(text[offsets[colon - 1] : offsets[min(last, len(lines))]]) for _, _, colon, last, _ in stubs)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "migrator").rglob("*.py")), ids=lambda p: p.name)
@@ -260,28 +260,80 @@ def test_a_function_that_only_calls_a_method_of_that_name_is_stubbed(tmp_path, m
     assert {f.get("line") for f in always if f.get("rule")} >= {6, 7}, always
 
 
-def test_a_rewrite_is_made_and_checked_from_the_whole_tree(tmp_path, monkeypatch):
-    write(tmp_path, {"pyproject.toml": "[tool.migrator]\n", "app/routes.py": f"""
-        from {FACTORY} import get_agent_instance_factory
+ROUTES = f"""
+    from {FACTORY} import get_agent_instance_factory
+    from app.helpers import shape
 
 
-        async def handle(user_id, thread_id, run_id):
-            return get_agent_instance_factory()
+    async def handle(user_id, thread_id, run_id):
+        return get_agent_instance_factory()
 
 
-        def unrelated():
-            return 1
-    """})
+    def unrelated(rows):
+        # a comment the stub holds
+        total = 0
+        for row in rows:
+            total += row
+        return total
+
+
+    # a comment between the two
+    def also_unrelated():
+        return {{"a": 1,
+                 "b": 2}}
+"""
+
+
+def _rewritten_with_models(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list, list]:
+    """Apply with skeletons from any size; the models each rewrite got, and where the whole trees were parsed."""
     monkeypatch.setattr(skeleton, "MIN_BYTES", 0)
-    models = []
+    models: list = []
+    on_skeleton: list = []
     real = engine._rewrite_verified
+    real_skeletal = engine._rewrite_on_skeleton
     monkeypatch.setattr(engine, "_rewrite_verified", lambda text, model, *rest: models.append(model) or real(text, model, *rest))
-    result = Session.open([tmp_path], ["all"]).run(fix=True, unsafe_fixes=True, jobs=1)
-    assert models and not any(model.skeletal for model in models)
-    # The tree the rewrite gets holds the bodies the skeleton left out.
-    unrelated = [n for n in models[0].tree.body if isinstance(n, ast.FunctionDef) and n.name == "unrelated"]
-    assert isinstance(unrelated[0].body[0], ast.Return)
-    assert b"def unrelated():\n    return 1\n" in result.files[0].rewritten
+    monkeypatch.setattr(
+        engine, "_rewrite_on_skeleton", lambda *args: on_skeleton.append(real_skeletal(*args)) or on_skeleton[-1]
+    )
+    result = Session.open([root], ["all"]).run(fix=True, unsafe_fixes=True, jobs=1)
+    return models, on_skeleton, result.files
+
+
+def test_a_rewrite_is_made_and_checked_from_the_skeleton_and_keeps_every_stubbed_byte(tmp_path, monkeypatch):
+    write(tmp_path, {"pyproject.toml": "[tool.migrator]\n", "app/routes.py": ROUTES})
+    models, on_skeleton, files = _rewritten_with_models(tmp_path, monkeypatch)
+    assert models and models[0].skeletal and len(models[0].stubs) == 2
+    assert on_skeleton[0] is not None, "the skeletons vouched for the rewrite"
+    text = (tmp_path / "app/routes.py").read_text()
+    rewritten = files[0].rewritten.decode()
+    assert "create_agent_instance_factory(" in rewritten
+    tail = text[text.index("def unrelated") :]
+    assert rewritten.endswith(tail), "the stubbed statements are copied as they were"
+    monkeypatch.setattr(skeleton, "MIN_BYTES", 10**12)
+    whole = Session.open([tmp_path], ["all"]).run(fix=True, unsafe_fixes=True, jobs=1)
+    assert whole.files[0].rewritten == files[0].rewritten
+
+
+def test_a_changed_name_a_stubbed_body_uses_is_checked_from_the_whole_trees(tmp_path, monkeypatch):
+    # The rewrite drops the import `handle` used; `unrelated` uses the same module-level name
+    # in a body the skeleton left out, so only the whole trees can say the import is still used.
+    module = ROUTES.replace("for row in rows:", "for row in shape(rows):").replace(
+        "return get_agent_instance_factory()", "return get_agent_instance_factory(), shape"
+    )
+    write(tmp_path, {"pyproject.toml": "[tool.migrator]\n", "app/routes.py": module})
+    models, on_skeleton, files = _rewritten_with_models(tmp_path, monkeypatch)
+    assert models and models[0].skeletal
+    assert on_skeleton == [None], "the skeletons did not vouch for the rewrite"
+    rewritten = files[0].rewritten.decode()
+    assert "from app.helpers import shape" in rewritten and "shape(rows)" in rewritten
+
+
+def test_a_stub_the_rewrite_did_not_keep_line_for_line_is_not_moved():
+    stubs = [(5, 5, 5, 9, 10)]
+    kept = [("equal", 0, 3, 0, 3), ("insert", 3, 3, 3, 4), ("equal", 3, 12, 4, 13)]
+    assert engine._moved_stubs(stubs, kept) == [(6, 6, 6, 10, 10)]
+    split = [("equal", 0, 6, 0, 6), ("replace", 6, 7, 6, 7), ("equal", 7, 12, 7, 12)]
+    assert engine._moved_stubs(stubs, split) is None
 
 
 def _applied(root: Path, monkeypatch: pytest.MonkeyPatch, min_bytes: int) -> list[tuple]:
@@ -295,3 +347,10 @@ def test_apply_rewrites_the_same_with_and_without_skeletons(tree, monkeypatch):
     always = _applied(ROOT / tree, monkeypatch, 0)
     assert any(rewritten for _, _, rewritten, _, _ in always)
     assert always == _applied(ROOT / tree, monkeypatch, 10**12)
+
+
+def test_apply_rewrites_a_generated_corpus_the_same_with_and_without_skeletons(tmp_path, monkeypatch):
+    corpus.write_corpus(tmp_path, 120)
+    always = _applied(tmp_path, monkeypatch, 0)
+    assert sum(1 for _, _, rewritten, _, _ in always if rewritten) >= 10
+    assert always == _applied(tmp_path, monkeypatch, 10**12)

@@ -73,9 +73,10 @@ class ModuleModel:
     blocks: dict[tuple[int, str], list[ast.stmt]] = dataclasses.field(default_factory=dict)
     receivers: Any = None
     text: str = ""
-    # Parsed from a skeleton (analysis/skeleton.py): the tree lacks bodies nothing mentions,
-    # enough to report, not to rewrite.
+    # Parsed from a skeleton (analysis/skeleton.py): the tree lacks the bodies nothing
+    # mentions, `stubs` tells where they were.
     skeletal: bool = False
+    stubs: tuple[tuple[int, int, int, int, int], ...] = ()
 
     def segment(self, node: ast.AST) -> str:
         """The source text of a node, as written."""

@@ -4,7 +4,9 @@ fraction of the tree and every position in the rest stays where it was.
 
 The analysis never enters such a statement (it binds its name and moves on), so for a scan the
 skeleton's tree serves as well as the whole one; most of a large test module is such
-statements. Where a statement starts is found by a small lexer that knows strings, comments,
+statements. A rewrite leaves them as they were, so its check can compare the skeletons of the
+text before and after (`restub` makes the second), where no changed name is in a stubbed body
+(engine._rewrite_on_skeleton). Where a statement starts is found by a small lexer that knows strings, comments,
 brackets and line joins; `parse_skeleton` checks the parsed skeleton has exactly the stubs it
 expects, and gives None otherwise, so the caller parses the whole text.
 """
@@ -51,7 +53,8 @@ _KEYWORD = re.compile(r"(?:def|async\s+def|class)\b")
 MIN_BYTES = 2048
 
 
-Stub = tuple[int, int, int, int]  # first line, the `def`/`class` line, the header colon's line, last line
+# First line, the `def`/`class` line, the header colon's line, last line, the colon's column.
+Stub = tuple[int, int, int, int, int]
 
 
 def skeleton(text: str, mention_lines: Sequence[int]) -> tuple[str, list[Stub]] | None:
@@ -63,9 +66,7 @@ def skeleton(text: str, mention_lines: Sequence[int]) -> tuple[str, list[Stub]] 
         return None
     line_at = _line_offsets(text)
     starts = _merge_decorators(text, line_at, found_starts)
-    pieces: list[str] = []
     stubs: list[Stub] = []
-    done = 0
     for index, start in enumerate(starts):
         offset = line_at[start - 1]
         if not _HEADER.match(code, offset):
@@ -80,15 +81,28 @@ def skeleton(text: str, mention_lines: Sequence[int]) -> tuple[str, list[Stub]] 
         colon = _header_colon(code, line_at[keyword_line - 1], end)
         if colon is None or colon >= end:
             continue
+        colon_line = bisect.bisect_right(line_at, colon)
+        stubs.append((start, keyword_line, colon_line, end_line, colon - line_at[colon_line - 1]))
+    if not stubs:
+        return None
+    return restub(text, stubs), stubs
+
+
+def restub(text: str, stubs: Sequence[Stub]) -> str:
+    """`text` with each of `stubs` (in order) made a stub: after its header's colon, ` ...` and
+    the line breaks up to the statement's end."""
+    line_at = _line_offsets(text)
+    pieces: list[str] = []
+    done = 0
+    for _, _, colon_line, end_line, colon_column in stubs:
+        colon = line_at[colon_line - 1] + colon_column
+        end = line_at[end_line] if end_line < len(line_at) else len(text)
         pieces.append(text[done : colon + 1])
         pieces.append(" ...")
         pieces.append(_line_breaks(text, colon + 1, end))
         done = end
-        stubs.append((start, keyword_line, bisect.bisect_right(line_at, colon), end_line))
-    if not stubs:
-        return None
     pieces.append(text[done:])
-    return "".join(pieces), stubs
+    return "".join(pieces)
 
 
 def parse_skeleton(text: str, stubs: Sequence[Stub]) -> ast.Module | None:
@@ -101,7 +115,7 @@ def parse_skeleton(text: str, stubs: Sequence[Stub]) -> ast.Module | None:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found[first_line(node)] = node
-    for first, keyword_line, colon_line, _ in stubs:
+    for first, keyword_line, colon_line, _, _ in stubs:
         node = found.get(first)
         if node is None or node.lineno != keyword_line or len(node.body) != 1:
             return None
@@ -119,8 +133,8 @@ def stubbed_names(text: str, stubs: Sequence[Stub], names: set[str]) -> bool:
         return False
     line_at = _line_offsets(text)
     # The stubbed spans, in order: from the line of each header's colon to the statement's end.
-    starts = [line_at[colon_line - 1] for _, _, colon_line, _ in stubs]
-    ends = [line_at[last] if last < len(line_at) else len(text) for _, _, _, last in stubs]
+    starts = [line_at[stub[2] - 1] for stub in stubs]
+    ends = [line_at[stub[3]] if stub[3] < len(line_at) else len(text) for stub in stubs]
     for name in names:
         at = text.find(name)
         while at != -1:

@@ -273,10 +273,9 @@ def analyze_module(
     """Parse `text` with `ast` and find every use of the deprecated names in `index`.
 
     A `snippet` (a code fence in documentation) often omits its imports: there the deprecated
-    names count even when nothing imports them. With `skeleton_ok` (a scan, which rewrites
-    nothing), a large module is parsed as its skeleton (`skeleton.py`): the top-level functions
-    and classes that mention no deprecated name are parsed without their bodies, even where
-    they call a method of a legacy object by name (`item.get(...)`). The result is the same,
+    names count even when nothing imports them. With `skeleton_ok`, a large module is parsed
+    as its skeleton (`skeleton.py`): the top-level functions and classes that mention no
+    deprecated name are parsed without their bodies, even where they call a method of a legacy object by name (`item.get(...)`). The result is the same,
     or the whole text is parsed after all: when a name the findings' statements assign, or a
     variable holding a legacy object, also occurs in what was left out. There the plans may
     look for its uses, and a method called on it is a finding. (Any other receiver the tool
@@ -290,7 +289,7 @@ def analyze_module(
         if made is not None and skeletal is not None:
             model = _finish(analyzer, skeletal, snippet)
             if not skeleton.stubbed_names(text, made[1], _assigned_names(model, index.called_only)):
-                return dataclasses.replace(model, skeletal=True)
+                return dataclasses.replace(model, skeletal=True, stubs=tuple(made[1]))
     analyzer = _Analyzer(text, module_name, is_package, index)
     return _finish(analyzer, tree if tree is not None else ast.parse(text), snippet)
 

@@ -9,6 +9,7 @@ import libcst as cst
 from libcst._position import CodeRange
 
 from migrator.analysis.model import Pos
+from migrator.analysis.skeleton import Stub
 from migrator.transforms import _import_merge, _stubs
 from migrator.transforms._kept_lines import keep_source_lines, may_lose_bytes
 from migrator.transforms._layout import append_item
@@ -35,7 +36,14 @@ class RewriteError(Exception):
     """An edit could not be carried out; the file is left as it was."""
 
 
-def rewrite(source: str, edits: Sequence[Edit], *, reuse_text: bool = True, tree: ast.Module | None = None) -> str:
+def rewrite(
+    source: str,
+    edits: Sequence[Edit],
+    *,
+    reuse_text: bool = True,
+    tree: ast.Module | None = None,
+    skeleton_stubs: Sequence[Stub] = (),
+) -> str:
     """Return `source` with `edits` applied; formatting and comments elsewhere are kept.
 
     With `reuse_text`, the top-level statements the edits leave alone are measured and
@@ -43,9 +51,10 @@ def rewrite(source: str, edits: Sequence[Edit], *, reuse_text: bool = True, tree
     without it, LibCST's codegen of the whole module does both. Either way, a line the edits
     leave alone keeps the bytes it has in `source`. `tree` is the stdlib parse of `source`,
     when the caller already has it; with it, LibCST parses the untouched bodies as stubs.
+    It may be the module's skeleton, with its `skeleton_stubs`.
     """
     lines = {edit_line(edit) for edit in edits} - {None}
-    stubbed = _stubs.stubbed_text(source, tree, lines) if reuse_text and tree is not None else None
+    stubbed = _stubs.stubbed_text(source, tree, lines, skeleton_stubs) if reuse_text and tree is not None else None
     if stubbed is not None:
         try:
             done = _rewrite(stubbed[0], source, edits, lines, tree, stubbed[1])

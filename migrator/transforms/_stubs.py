@@ -8,6 +8,10 @@ statement's, becomes one string literal spanning the same lines at the body's in
 one token, so no line of it can be read as a blank or comment line that LibCST would give to
 a neighbour. The statement after a stubbed one must be left alone too; the rewriter checks
 that both came through the rewrite untouched (`kept_whole`), or parses the whole text.
+
+From a module's skeleton the stub runs from the line after the header's colon to the last line
+before the next statement, so it may also hold comment lines LibCST would have given to that
+statement; both are copied from the source, which holds those lines between them either way.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Collection, Sequence
 import libcst as cst
 
 from migrator.analysis.positions import first_line
+from migrator.analysis.skeleton import Stub
 from migrator.transforms._kept_lines import may_lose_bytes, split_lines
 
 _LONE_CR = re.compile(r"\r(?!\n)")
@@ -27,12 +32,19 @@ _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 MIN_LINES = 4
 
 
-def stubbed_text(source: str, tree: ast.Module, edited_lines: Collection[int]) -> tuple[str, list[int]] | None:
+def stubbed_text(
+    source: str, tree: ast.Module, edited_lines: Collection[int], skeleton_stubs: Sequence[Stub] = ()
+) -> tuple[str, list[int]] | None:
     """`source` with untouched top-level bodies blanked, and the indexes in `tree.body` of the
-    statements stubbed; None when nothing is worth stubbing or the text is not plain enough."""
+    statements stubbed; None when nothing is worth stubbing or the text is not plain enough.
+
+    `tree` may be the module's skeleton (analysis/skeleton.py) with its `skeleton_stubs`: a
+    statement the skeleton left without its body is blanked from the line after its header's
+    colon to the last line before the next statement."""
     if may_lose_bytes(source) or _LONE_CR.search(source):
         return None
     lines = split_lines(source)
+    from_skeleton = {stub[0]: stub for stub in skeleton_stubs}
     body = tree.body
     firsts = [first_line(node) for node in body]
     ends = [*firsts[1:], len(lines) + 1]
@@ -46,6 +58,15 @@ def stubbed_text(source: str, tree: ast.Module, edited_lines: Collection[int]) -
     copied = 0  # lines of `source` already in `pieces`
     for index, node in enumerate(body[:-1]):
         if not isinstance(node, _DEFINITIONS) or not untouched(index) or not untouched(index + 1):
+            continue
+        skeletal = from_skeleton.get(firsts[index])
+        if skeletal is not None:
+            stub = _after_header(lines, skeletal)
+            if stub is not None:
+                pieces.extend(lines[copied : skeletal[2]])
+                pieces.append(stub)
+                copied = skeletal[3]
+                stubbed.append(index)
             continue
         first, last = node.body[0].lineno, node.body[-1].end_lineno
         if last is None or last - first + 1 < MIN_LINES or last > len(lines):
@@ -63,6 +84,19 @@ def stubbed_text(source: str, tree: ast.Module, edited_lines: Collection[int]) -
         return None
     pieces.extend(lines[copied:])
     return "".join(pieces), stubbed
+
+
+def _after_header(lines: Sequence[str], stub: Stub) -> str | None:
+    """The lines a skeleton's stub left out, from the line after its header's colon to the
+    statement's last line, as one string literal; None when the body starts on the colon's
+    line or is too short to be worth it. The literal's one-space indentation opens the block:
+    the statement itself is copied from the source."""
+    _, _, colon_line, last, colon_column = stub
+    after_colon = lines[colon_line - 1][colon_column + 1 :].strip()
+    if (after_colon and not after_colon.startswith("#")) or last - colon_line < MIN_LINES or last > len(lines):
+        return None
+    ending = lines[last - 1][len(lines[last - 1].rstrip("\r\n")) :] or "\n"
+    return ' """' + "\n" * (last - colon_line - 1) + '"""' + ending
 
 
 def kept_whole(module: cst.Module, new_module: cst.Module, stubbed: Sequence[cst.CSTNode]) -> bool:
