@@ -171,15 +171,18 @@ class _Target:
     asked: list[tuple[str, str, bool | None]]
 
 
-def _plan_round(text: str, target: _Target, tree: ast.Module | None = None) -> _Round:
+def _plan_round(text: str, target: _Target, tree: ast.Module | skeleton.Skeleton | None = None) -> _Round:
     """A round of planning: from the module's skeleton where it has one, which tells the same
-    findings and plans. `tree` is the text's whole tree, when the caller has parsed it already."""
+    findings and plans. `tree` is the text's whole tree or a skeleton, when the caller has
+    parsed one already."""
     if tree is not None:
         return _plan_text(text, target, skeleton_ok=False, tree=tree)
     return _plan_text(text, target, skeleton_ok=True)
 
 
-def _plan_text(text: str, target: _Target, *, skeleton_ok: bool, tree: ast.Module | None = None) -> _Round:
+def _plan_text(
+    text: str, target: _Target, *, skeleton_ok: bool, tree: ast.Module | skeleton.Skeleton | None = None
+) -> _Round:
     """Analyse and plan one text: its findings, suppressions and the edits of the fixes to write."""
     relpath, phase, rules, settings, snippet_at, asked = (
         target.relpath, target.phase, target.rules, target.settings, target.snippet_at, target.asked
@@ -214,8 +217,8 @@ def _plan_text(text: str, target: _Target, *, skeleton_ok: bool, tree: ast.Modul
 
 def _rewrite_verified(
     text: str, model: ModuleModel, edits: list, relpath: str, settings: Settings
-) -> tuple[str | None, str, ast.Module | None]:
-    """The rewritten text and its tree, or why it is refused: it must compile and keep the
+) -> tuple[str | None, str, ast.Module | skeleton.Skeleton | None]:
+    """The rewritten text and its tree (or skeleton), or why it is refused: it must compile and keep the
     module's names sound.
 
     Imports the rewrite left unused (the class an agent was built from, before the factory
@@ -229,7 +232,7 @@ def _rewrite_verified(
     if model.skeletal:
         done = _rewrite_on_skeleton(text, model, edits, relpath, settings)
         if done is not None:
-            return None, done, None
+            return None, *done
         model = dataclasses.replace(model, tree=ast.parse(text), skeletal=False, stubs=())
     is_package = relpath.endswith("__init__.py")
     try:
@@ -262,9 +265,11 @@ def _checked(text: str, tree: ast.Module, new_text: str, relpath: str) -> tuple[
     return new_tree, before, after
 
 
-def _rewrite_on_skeleton(text: str, model: ModuleModel, edits: list, relpath: str, settings: Settings) -> str | None:
-    """`_rewrite_verified` from the module's skeleton: the rewritten text, when neither module
-    needs parsing whole to vouch for it; None when one does, or when it is refused.
+def _rewrite_on_skeleton(
+    text: str, model: ModuleModel, edits: list, relpath: str, settings: Settings
+) -> tuple[str, skeleton.Skeleton] | None:
+    """`_rewrite_verified` from the module's skeleton: the rewritten text and its skeleton, when
+    neither module needs parsing whole to vouch for it; None when one does, or when it is refused.
 
     The rewrite leaves the stubbed statements as they were, so the rewritten text holds each of
     them, and its skeleton stubs the same ones (`_checked_on_skeleton`). What pyflakes says of a
@@ -283,26 +288,26 @@ def _rewrite_on_skeleton(text: str, model: ModuleModel, edits: list, relpath: st
         checked = _checked_on_skeleton(text, model, new_text, relpath)
         if checked is None:
             return None
-        new_tree, new_stubs, before, after = checked
+        new_tree, stubs, before, after = checked
         unused = [] if is_package else verify.newly_unused_imports(before, after, new_tree, new_text.splitlines())
         if unused:
-            new_text = rewrite(new_text, unused, tree=new_tree, skeleton_stubs=new_stubs)
+            new_text = rewrite(new_text, unused, tree=new_tree, skeleton_stubs=stubs)
             checked = _checked_on_skeleton(text, model, new_text, relpath)
             if checked is None:
                 return None
-            new_tree, _, before, after = checked
+            new_tree, stubs, before, after = checked
     except (RewriteError, libcst.ParserSyntaxError, SyntaxError, ValueError):
         return None
     if verify.name_problems(before, after):
         return None
     if verify.call_problems(edits, new_tree, model.module_name, is_package, settings.signatures):
         return None
-    return new_text
+    return new_text, skeleton.Skeleton(new_tree, stubs)
 
 
 def _checked_on_skeleton(
     text: str, model: ModuleModel, new_text: str, relpath: str
-) -> tuple[ast.Module, list[skeleton.Stub], verify.Names, verify.Names] | None:
+) -> tuple[ast.Module, tuple[skeleton.Stub, ...], verify.Names, verify.Names] | None:
     """`_checked` from skeletons: the rewritten text's skeleton tree and stubs, and what pyflakes
     says of the changed names before and after; None when the skeletons cannot tell it.
 
@@ -318,17 +323,21 @@ def _checked_on_skeleton(
     change = verify.Change.between(text, new_text, model.tree, new_tree)
     if change.words is None:
         return None
-    module_level = bound_at_module_level(model.tree) | bound_at_module_level(new_tree)
-    watched = (with_import_bindings(change.words, model.tree) | with_import_bindings(change.words, new_tree)) & module_level
-    if skeleton.stubbed_names(text, model.stubs, set(watched)):
-        return None
+    changed = with_import_bindings(change.words, model.tree) | with_import_bindings(change.words, new_tree)
+    if skeleton.stubbed_names(text, model.stubs, set(changed)):
+        # Only a name bound at module level can read differently in a body that did not change.
+        module_level = bound_at_module_level(model.tree) | bound_at_module_level(new_tree)
+        if skeleton.stubbed_names(text, model.stubs, set(changed & module_level)):
+            return None
     compile(change.touched_part(new_tree), relpath, "exec", dont_inherit=True)
     after = verify.names_of(new_tree, relpath, new_text, change)
     before = verify.names_of(model.tree, relpath, text, change) if after.counts else after
     return new_tree, stubs, before, after
 
 
-def _moved_stubs(stubs: Sequence[skeleton.Stub], opcodes: Sequence[tuple[str, int, int, int, int]]) -> list[skeleton.Stub] | None:
+def _moved_stubs(
+    stubs: Sequence[skeleton.Stub], opcodes: Sequence[tuple[str, int, int, int, int]]
+) -> tuple[skeleton.Stub, ...] | None:
     """`stubs` where their lines stand after a rewrite whose line diff is `opcodes`; None when a
     stub's lines are not all kept, in one run."""
     runs = [(i1 + 1, i2, j1 - i1) for tag, i1, i2, j1, _ in opcodes if tag == "equal"]  # 1-based first, last, shift
@@ -338,7 +347,7 @@ def _moved_stubs(stubs: Sequence[skeleton.Stub], opcodes: Sequence[tuple[str, in
         if shift is None:
             return None
         moved.append((first + shift, keyword_line + shift, colon_line + shift, last + shift, column))
-    return moved
+    return tuple(moved)
 
 
 def _settled(fixed: list[Finding], planned: _Round, reason: str) -> tuple[Finding, ...]:
@@ -408,7 +417,7 @@ def _analyze(
     index: LegacyIndex,
     snippet: bool = False,
     skeleton_ok: bool = False,
-    tree: ast.Module | None = None,
+    tree: ast.Module | skeleton.Skeleton | None = None,
 ) -> ModuleModel:
     from migrator.analysis.visitor import analyze_module
 

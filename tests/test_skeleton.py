@@ -331,7 +331,7 @@ def test_a_changed_name_a_stubbed_body_uses_is_checked_from_the_whole_trees(tmp_
 def test_a_stub_the_rewrite_did_not_keep_line_for_line_is_not_moved():
     stubs = [(5, 5, 5, 9, 10)]
     kept = [("equal", 0, 3, 0, 3), ("insert", 3, 3, 3, 4), ("equal", 3, 12, 4, 13)]
-    assert engine._moved_stubs(stubs, kept) == [(6, 6, 6, 10, 10)]
+    assert engine._moved_stubs(stubs, kept) == ((6, 6, 6, 10, 10),)
     split = [("equal", 0, 6, 0, 6), ("replace", 6, 7, 6, 7), ("equal", 7, 12, 7, 12)]
     assert engine._moved_stubs(stubs, split) is None
 

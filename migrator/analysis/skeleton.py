@@ -19,6 +19,7 @@ import functools
 import itertools
 import re
 from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 from migrator.analysis.positions import any_between, first_line, is_word_char
 
@@ -55,6 +56,13 @@ MIN_BYTES = 2048
 
 # First line, the `def`/`class` line, the header colon's line, last line, the colon's column.
 Stub = tuple[int, int, int, int, int]
+
+
+class Skeleton(NamedTuple):
+    """A text's parsed skeleton and its stubs."""
+
+    tree: ast.Module
+    stubs: tuple[Stub, ...]
 
 
 def skeleton(text: str, mention_lines: Sequence[int]) -> tuple[str, list[Stub]] | None:

@@ -268,7 +268,7 @@ def analyze_module(
     *,
     snippet: bool = False,
     skeleton_ok: bool = False,
-    tree: ast.Module | None = None,
+    tree: ast.Module | skeleton.Skeleton | None = None,
 ) -> ModuleModel:
     """Parse `text` with `ast` and find every use of the deprecated names in `index`.
 
@@ -280,16 +280,22 @@ def analyze_module(
     variable holding a legacy object, also occurs in what was left out. There the plans may
     look for its uses, and a method called on it is a finding. (Any other receiver the tool
     can tell is made in the same function, by a maker it names.) `tree` is the whole tree of
-    `text` when the caller has parsed it already: it is analysed as it is.
+    `text`, or a skeleton of it whose stubs mention nothing, when the caller has parsed one
+    already.
     """
-    if skeleton_ok and tree is None and not snippet and len(text) >= skeleton.MIN_BYTES:
+    analyzer = given = None
+    if isinstance(tree, skeleton.Skeleton):
+        given, tree = tree, None
+    elif skeleton_ok and tree is None and not snippet and len(text) >= skeleton.MIN_BYTES:
         analyzer = _Analyzer(text, module_name, is_package, index)
         made = skeleton.skeleton(text, analyzer.name_lines)
-        skeletal = skeleton.parse_skeleton(*made) if made is not None else None
-        if made is not None and skeletal is not None:
-            model = _finish(analyzer, skeletal, snippet)
-            if not skeleton.stubbed_names(text, made[1], _assigned_names(model, index.called_only)):
-                return dataclasses.replace(model, skeletal=True, stubs=tuple(made[1]))
+        parsed = skeleton.parse_skeleton(*made) if made is not None else None
+        if made is not None and parsed is not None:
+            given = skeleton.Skeleton(parsed, tuple(made[1]))
+    if given is not None:
+        model = _finish(analyzer or _Analyzer(text, module_name, is_package, index), given.tree, snippet)
+        if not skeleton.stubbed_names(text, given.stubs, _assigned_names(model, index.called_only)):
+            return dataclasses.replace(model, skeletal=True, stubs=given.stubs)
     analyzer = _Analyzer(text, module_name, is_package, index)
     return _finish(analyzer, tree if tree is not None else ast.parse(text), snippet)
 
