@@ -24,6 +24,7 @@ from migrator.cache import CACHE_DIR, KEEP_RUNS, run_key
 from migrator.progress import ProgressBar
 from migrator.report.json_report import indented
 from migrator.project import ProjectFacts
+from migrator.results import FileResult, Finding, RunResult, Status
 from migrator.rules import load_rules
 from migrator.session import Session
 from migrator.sourcefile import SourceText
@@ -437,3 +438,27 @@ _JSON_VALUES = st.recursive(_JSON_SCALARS, lambda inner: st.lists(inner, max_siz
 def test_the_json_report_is_written_as_indent_two_writes_it(findings, others):
     doc = {"version": 1, **{key: value for key, value in others.items() if key != "findings"}, "findings": findings, "errors": []}
     assert indented(doc) == json.dumps(doc, indent=2)
+
+
+_FINDINGS = st.builds(
+    Finding,
+    path=st.sampled_from(["a.py", "b/c.py"]),
+    line=st.integers(1, 3),
+    column=st.integers(1, 3),
+    end_line=st.integers(1, 3),
+    end_column=st.integers(1, 3),
+    rule=st.sampled_from(["MIG001", "MIG002"]),
+    phase=st.sampled_from(["2A", "2B"]),
+    message=st.sampled_from(["m", "n"]),
+    fixable=st.booleans(),
+    reason=st.just(None),
+    safety=st.sampled_from([None]),
+    statement=st.sampled_from([None, "x = 1"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_FINDINGS, max_size=6), max_size=4))
+def test_a_run_lists_its_findings_in_the_order_they_compare(per_file):
+    files = tuple(FileResult(f"f{n}.py", "2A", Status.UNCHANGED, tuple(found)) for n, found in enumerate(per_file))
+    assert RunResult(files).findings == sorted(f for found in per_file for f in found)
