@@ -81,12 +81,14 @@ def _replace_getcwd(text: str) -> tuple[ast.Module, list]:
     return tree, [ReplaceExpression(Pos(call.lineno, call.func.end_col_offset - len("getcwd")), "os.getcwdb()", call=True)]
 
 
-def test_untouched_bodies_become_strings_of_the_same_lines():
+def test_untouched_statements_become_stand_ins_of_the_same_lines():
     tree, edits = _replace_getcwd(MODULE)
     stubbed, indexes = _stubs.stubbed_text(MODULE, tree, {edits[0].anchor.line})
     assert stubbed.count("\n") == MODULE.count("\n")
     assert [tree.body[n].name for n in indexes] == ["untouched"]  # `Kept` is before the touched one
-    assert '"""Its body' not in stubbed and "def untouched(a):\n    \"\"\"\n" in stubbed
+    assert "def untouched" not in stubbed and '"""Its body' not in stubbed
+    stand_in = ast.parse(stubbed).body[1]
+    assert isinstance(stand_in, ast.If) and (stand_in.lineno, stand_in.end_lineno) == (4, 10)
     assert ast.dump(ast.parse(stubbed).body[3]) == ast.dump(tree.body[3])
 
 

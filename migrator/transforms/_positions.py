@@ -237,7 +237,9 @@ def _first_lines(body: Sequence[cst.BaseStatement], tree_body: Sequence[ast.stmt
         if index >= len(tree_body):
             return None
         node = tree_body[index]
-        firsts.append((first_line(node), bool(getattr(node, "decorator_list", None))))
+        # A function or class the rewrite parsed as its stand-in (`_stubs`) starts at `if 0:`.
+        decorated = bool(getattr(node, "decorator_list", None)) and not isinstance(statement, cst.If)
+        firsts.append((first_line(node), decorated))
         index += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
     if index != len(tree_body):
         return None

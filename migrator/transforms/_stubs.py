@@ -1,17 +1,20 @@
-"""The text LibCST parses for a rewrite: the module with the bodies of top-level functions and
-classes the edits leave alone blanked out, every line where it was.
+"""The text LibCST parses for a rewrite: the module with the top-level functions and classes
+the edits leave alone blanked out, every line where it was.
 
 A rewrite generates only the top-level statements its edits touch and copies the others from
-the source (`_positions.spliced_code`), so LibCST needs no tree for an untouched body, which
-is most of a large module. Each such body, from its first statement's line to its last
-statement's, becomes one string literal spanning the same lines at the body's indentation:
-one token, so no line of it can be read as a blank or comment line that LibCST would give to
-a neighbour. The statement after a stubbed one must be left alone too; the rewriter checks
-that both came through the rewrite untouched (`kept_whole`), or parses the whole text.
+the source (`_positions.spliced_code`), so LibCST needs no tree for an untouched one, which is
+most of a large module. Each such statement, from its first decorator's line to its body's
+last line, becomes `if 0:` and one string literal spanning the other lines: a handful of nodes
+where the header alone (parameters, annotations, decorators) would be dozens, and one token,
+so no line of it can be read as a blank or comment line that LibCST would give to a
+neighbour. The stand-in binds no name, is no docstring and no import, so the rewriter places
+what it adds as it would around the statement itself. The statement after a stubbed one must
+be left alone too; the rewriter checks that both came through the rewrite untouched
+(`kept_whole`), or parses the whole text.
 
-From a module's skeleton the stub runs from the line after the header's colon to the last line
-before the next statement, so it may also hold comment lines LibCST would have given to that
-statement; both are copied from the source, which holds those lines between them either way.
+From a module's skeleton the stub runs to the last line before the next statement, so it may
+also hold comment lines LibCST would have given to that statement; both are copied from the
+source, which holds those lines between them either way.
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ def stubbed_text(
     statements stubbed; None when nothing is worth stubbing or the text is not plain enough.
 
     `tree` may be the module's skeleton (analysis/skeleton.py) with its `skeleton_stubs`: a
-    statement the skeleton left without its body is blanked from the line after its header's
-    colon to the last line before the next statement."""
+    statement the skeleton left without its body is blanked to the last line before the next
+    statement."""
     if may_lose_bytes(source) or _LONE_CR.search(source):
         return None
     lines = split_lines(source)
@@ -60,24 +63,12 @@ def stubbed_text(
         if not isinstance(node, _DEFINITIONS) or not untouched(index) or not untouched(index + 1):
             continue
         skeletal = from_skeleton.get(firsts[index])
-        if skeletal is not None:
-            stub = _after_header(lines, skeletal)
-            if stub is not None:
-                pieces.extend(lines[copied : skeletal[2]])
-                pieces.append(stub)
-                copied = skeletal[3]
-                stubbed.append(index)
-            continue
-        first, last = node.body[0].lineno, node.body[-1].end_lineno
+        last = skeletal[3] if skeletal is not None else node.body[-1].end_lineno
+        first = firsts[index]
         if last is None or last - first + 1 < MIN_LINES or last > len(lines):
             continue
-        opening = lines[first - 1]
-        indent = opening[: len(opening) - len(opening.lstrip(" \t"))]
-        if len(indent.encode()) != node.body[0].col_offset or not indent:
-            continue  # the body starts on the header's line
-        ending = lines[last - 1][len(lines[last - 1].rstrip("\r\n")) :] or "\n"
         pieces.extend(lines[copied : first - 1])
-        pieces.append(f'{indent}"""' + "\n" * (last - first) + '"""' + ending)
+        pieces.append(_stand_in(lines[first - 1], lines[last - 1], last - first))
         copied = last
         stubbed.append(index)
     if not stubbed:
@@ -86,17 +77,12 @@ def stubbed_text(
     return "".join(pieces), stubbed
 
 
-def _after_header(lines: Sequence[str], stub: Stub) -> str | None:
-    """The lines a skeleton's stub left out, from the line after its header's colon to the
-    statement's last line, as one string literal; None when the body starts on the colon's
-    line or is too short to be worth it. The literal's one-space indentation opens the block:
-    the statement itself is copied from the source."""
-    _, _, colon_line, last, colon_column = stub
-    after_colon = lines[colon_line - 1][colon_column + 1 :].strip()
-    if (after_colon and not after_colon.startswith("#")) or last - colon_line < MIN_LINES or last > len(lines):
-        return None
-    ending = lines[last - 1][len(lines[last - 1].rstrip("\r\n")) :] or "\n"
-    return ' """' + "\n" * (last - colon_line - 1) + '"""' + ending
+def _stand_in(first: str, last: str, breaks: int) -> str:
+    """`if 0:` and a string literal, over as many lines as a statement from line `first` to line
+    `last` with `breaks` line breaks between them, each end of line kept."""
+    opening = first[len(first.rstrip("\r\n")) :] or "\n"
+    ending = last[len(last.rstrip("\r\n")) :] or "\n"
+    return "if 0:" + opening + ' """' + "\n" * (breaks - 1) + '"""' + ending
 
 
 def kept_whole(module: cst.Module, new_module: cst.Module, stubbed: Sequence[cst.CSTNode]) -> bool:
