@@ -8,13 +8,15 @@ import ast
 import re
 import shutil
 import textwrap
+import types
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from migrator import name_scope, verify
+from migrator import engine, name_scope, verify
+from migrator.analysis import skeleton
 from migrator.session import Session
 from migrator.transforms import _stubs
 from migrator.transforms._kept_lines import split_lines
@@ -197,9 +199,9 @@ def _verdict(before: str, after: str, change: verify.Change) -> tuple[list[str],
     return verify.name_problems(old, new), sorted((r.statement, r.name) for r in unused)
 
 
-def _mutated(data: st.DataObject) -> tuple[str, str]:
+def _mutated(data: st.DataObject, sources: list[str] = SOURCES) -> tuple[str, str]:
     """A module of this repository and the same module with one line changed, added or removed."""
-    text = data.draw(st.sampled_from(SOURCES))
+    text = data.draw(st.sampled_from(sources))
     lines = split_lines(text)
     words = sorted(set(WORD.findall(text))) or ["name"]
     at = data.draw(st.integers(0, max(0, len(lines) - 1)))
@@ -299,3 +301,37 @@ def test_apply_writes_and_refuses_the_same_as_with_whole_parses_and_checks(tree,
     monkeypatch.setattr(_stubs, "MIN_LINES", 10**9)
     monkeypatch.setattr(verify.Change, "between", classmethod(lambda cls, *texts_and_trees: verify.WHOLE))
     assert partial == _applied(root)
+
+
+# The modules that have a skeleton at all.
+SKELETAL = [text for text in SOURCES if skeleton.skeleton(text, []) is not None]
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(st.data())
+def test_the_skeletons_give_the_verdict_of_the_whole_modules_wherever_they_vouch(data):
+    before, after = _mutated(data, SKELETAL)
+    try:
+        compile(after, "m.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return
+    # The statements around the changed line are never stubbed: the analysis finds a mention there.
+    changed = [n for n, (a, b) in enumerate(zip(split_lines(before), split_lines(after)), 1) if a != b] or [1]
+    made = skeleton.skeleton(before, sorted({changed[0] - 1, changed[0], changed[0] + 1}))
+    parsed = skeleton.parse_skeleton(*made) if made is not None else None
+    if parsed is None:
+        event("no skeleton")
+        return
+    model = types.SimpleNamespace(tree=parsed, stubs=tuple(made[1]))
+    try:
+        checked = engine._checked_on_skeleton(before, model, after, "m.py")
+    except SyntaxError:
+        return  # the whole path compiles what the rewrite touched too, and refuses it
+    if checked is None:
+        event("the whole trees decide")
+        return
+    event("compared")
+    new_tree, _, old, new = checked
+    unused = verify.newly_unused_imports(old, new, new_tree, after.splitlines())
+    verdict = verify.name_problems(old, new), sorted((r.statement, r.name) for r in unused)
+    assert verdict == _verdict(before, after, verify.WHOLE)
