@@ -218,8 +218,9 @@ def _plan_text(
 def _rewrite_verified(
     text: str, model: ModuleModel, edits: list, relpath: str, settings: Settings
 ) -> tuple[str | None, str, ast.Module | skeleton.Skeleton | None]:
-    """The rewritten text and its tree (or skeleton), or why it is refused: it must compile and keep the
-    module's names sound.
+    """The rewritten text and its tree (or skeleton), or why it is refused: it must compile and
+    keep the module's names sound. A module planned from its skeleton is rewritten and checked
+    from skeletons where they can vouch for it (`_rewrite_on_skeleton`), else parsed whole.
 
     Imports the rewrite left unused (the class an agent was built from, before the factory
     built it) are removed, as a person would, except in a package's `__init__.py`, where an

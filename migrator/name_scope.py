@@ -235,7 +235,8 @@ def with_import_bindings(words: frozenset[str], tree: ast.Module) -> frozenset[s
     """`words`, and the names bound by each module-level import that mentions one of them: an
     unused import's message names its module too, so where a changed line holds only the
     module, the statements using the names the import binds matter as well."""
-    return words.union(*(_bound(node) for node in _module_level_imports(tree.body) if not words.isdisjoint(_mentioned(node))))
+    imports = _module_level_imports(tree.body)
+    return words.union(*(_bound(node) for node in imports if not words.isdisjoint(_mentioned(node))))
 
 
 def bound_at_module_level(tree: ast.Module) -> set[str]:

@@ -152,7 +152,8 @@ def _stubbed_reference(text: str, stubs: list, names: set[str]) -> bool:
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b")
     lines = text.splitlines(keepends=True)
     offsets = [0, *itertools.accumulate(map(len, lines))]
-    return any(pattern.search(text[offsets[colon - 1] : offsets[min(last, len(lines))]]) for _, _, colon, last, _ in stubs)
+    spans = ((offsets[stub[2] - 1], offsets[min(stub[3], len(lines))]) for stub in stubs)
+    return any(pattern.search(text[start:end]) for start, end in spans)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "migrator").rglob("*.py")), ids=lambda p: p.name)

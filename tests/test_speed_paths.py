@@ -427,16 +427,26 @@ def test_line_opcodes_are_an_edit_script_from_old_to_new(old, new):
 _JSON_SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(), st.just("\0findings\0")
 )
-_JSON_VALUES = st.recursive(_JSON_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3), max_leaves=6)
+_JSON_VALUES = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=6,
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.one_of(st.dictionaries(st.text(), _JSON_SCALARS, max_size=6), st.dictionaries(st.text(), _JSON_VALUES, max_size=4)), max_size=5),
+    st.lists(
+        st.one_of(
+            st.dictionaries(st.text(), _JSON_SCALARS, max_size=6), st.dictionaries(st.text(), _JSON_VALUES, max_size=4)
+        ),
+        max_size=5,
+    ),
     st.dictionaries(st.text(), _JSON_VALUES, max_size=3),
 )
 def test_the_json_report_is_written_as_indent_two_writes_it(findings, others):
-    doc = {"version": 1, **{key: value for key, value in others.items() if key != "findings"}, "findings": findings, "errors": []}
+    kept = {key: value for key, value in others.items() if key != "findings"}
+    doc = {"version": 1, **kept, "findings": findings, "errors": []}
     assert indented(doc) == json.dumps(doc, indent=2)
 
 

@@ -275,8 +275,9 @@ def analyze_module(
     A `snippet` (a code fence in documentation) often omits its imports: there the deprecated
     names count even when nothing imports them. With `skeleton_ok`, a large module is parsed
     as its skeleton (`skeleton.py`): the top-level functions and classes that mention no
-    deprecated name are parsed without their bodies, even where they call a method of a legacy object by name (`item.get(...)`). The result is the same,
-    or the whole text is parsed after all: when a name the findings' statements assign, or a
+    deprecated name are parsed without their bodies, even where they call a method of a
+    legacy object by name (`item.get(...)`). The result is the same, or the whole text is
+    parsed after all: when a name the findings' statements assign, or a
     variable holding a legacy object, also occurs in what was left out. There the plans may
     look for its uses, and a method called on it is a finding. (Any other receiver the tool
     can tell is made in the same function, by a maker it names.) `tree` is the whole tree of

@@ -45,7 +45,8 @@ def line_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, in
     old_end, new_end = len(old) - tail, len(new) - tail
     if head < old_end or head < new_end:
         matcher = difflib.SequenceMatcher(None, old[head:old_end], new[head:new_end])
-        opcodes.extend((tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes())
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            opcodes.append((tag, i1 + head, i2 + head, j1 + head, j2 + head))
     if tail:
         opcodes.append(("equal", old_end, len(old), new_end, len(new)))
     return opcodes
