@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from migrator import transforms, verify
 from migrator.analysis import skeleton
@@ -219,8 +219,44 @@ def _rewrite_verified(
     text: str, model: ModuleModel, edits: list, relpath: str, settings: Settings
 ) -> tuple[str | None, str, ast.Module | skeleton.Skeleton | None]:
     """The rewritten text and its tree (or skeleton), or why it is refused: it must compile and
-    keep the module's names sound. A module planned from its skeleton is rewritten and checked
-    from skeletons where they can vouch for it (`_rewrite_on_skeleton`), else parsed whole.
+    keep the module's names sound.
+
+    A module planned from its skeleton is rewritten and checked from skeletons: the rewrite
+    leaves the stubbed statements as they were, so the rewritten text holds each of them and
+    its skeleton stubs the same ones (`_skeleton_check`). What pyflakes says of a name
+    depends only on the statements that hold it: a body neither skeleton has can change what
+    it says of a changed name only where the body holds the name and the module binds it.
+    Where none does, the skeletons tell of every name the rewrite changed what the whole trees
+    would; anything else, and a refusal, is decided from the whole trees.
+    """
+    name = model.module_name
+    if model.skeletal:
+        planned = skeleton.Skeleton(model.tree, model.stubs)
+        done = _rewritten(text, planned, edits, relpath, name, settings, _skeleton_check(text, model, relpath))
+        if done is not None and done[0] is None:
+            return done
+    whole = ast.parse(text) if model.skeletal else model.tree
+    done = _rewritten(text, whole, edits, relpath, name, settings, lambda new: _checked(text, whole, new, relpath))
+    assert done is not None, "the whole trees always tell"
+    return done
+
+
+# What a check of a rewritten text gives: its tree or skeleton, and what pyflakes says of the
+# changed names before and after; None when it cannot tell.
+_Check = Callable[[str], "tuple[ast.Module | skeleton.Skeleton, verify.Names, verify.Names] | None"]
+
+
+def _rewritten(
+    text: str,
+    tree: ast.Module | skeleton.Skeleton,
+    edits: list,
+    relpath: str,
+    module_name: str,
+    settings: Settings,
+    check: _Check,
+) -> tuple[str | None, str, ast.Module | skeleton.Skeleton | None] | None:
+    """`text` rewritten from its `tree` and checked, or why it is refused; None when `check`
+    cannot tell.
 
     Imports the rewrite left unused (the class an agent was built from, before the factory
     built it) are removed, as a person would, except in a package's `__init__.py`, where an
@@ -230,27 +266,36 @@ def _rewrite_verified(
 
     from migrator.transforms._rewriter import RewriteError, rewrite
 
-    if model.skeletal:
-        done = _rewrite_on_skeleton(text, model, edits, relpath, settings)
-        if done is not None:
-            return None, *done
-        model = dataclasses.replace(model, tree=ast.parse(text), skeletal=False, stubs=())
     is_package = relpath.endswith("__init__.py")
     try:
-        new_text = rewrite(text, edits, tree=model.tree)
-        new_tree, before, after = _checked(text, model.tree, new_text, relpath)
-        unused = [] if is_package else verify.newly_unused_imports(before, after, new_tree, new_text.splitlines())
+        new_text = rewrite(text, edits, tree=_tree(tree), skeleton_stubs=_stubs_of(tree))
+        checked = check(new_text)
+        if checked is None:
+            return None
+        new, before, after = checked
+        unused = [] if is_package else verify.newly_unused_imports(before, after, _tree(new), new_text.splitlines())
         if unused:
-            new_text = rewrite(new_text, unused, tree=new_tree)
-            new_tree, before, after = _checked(text, model.tree, new_text, relpath)
+            new_text = rewrite(new_text, unused, tree=_tree(new), skeleton_stubs=_stubs_of(new))
+            checked = check(new_text)
+            if checked is None:
+                return None
+            new, before, after = checked
     except (RewriteError, libcst.ParserSyntaxError, SyntaxError, ValueError) as error:
         return f"rewrite rejected, file left unchanged: {type(error).__name__}: {error}", text, None
     problems = verify.name_problems(before, after) + verify.call_problems(
-        edits, new_tree, model.module_name, is_package, settings.signatures
+        edits, _tree(new), module_name, is_package, settings.signatures
     )
     if problems:
         return f"rewrite refused, file left unchanged: {'; '.join(problems)}", text, None
-    return None, new_text, new_tree
+    return None, new_text, new
+
+
+def _tree(tree: ast.Module | skeleton.Skeleton) -> ast.Module:
+    return tree.tree if isinstance(tree, skeleton.Skeleton) else tree
+
+
+def _stubs_of(tree: ast.Module | skeleton.Skeleton) -> tuple[skeleton.Stub, ...]:
+    return tree.stubs if isinstance(tree, skeleton.Skeleton) else ()
 
 
 def _checked(text: str, tree: ast.Module, new_text: str, relpath: str) -> tuple[ast.Module, verify.Names, verify.Names]:
@@ -266,74 +311,36 @@ def _checked(text: str, tree: ast.Module, new_text: str, relpath: str) -> tuple[
     return new_tree, before, after
 
 
-def _rewrite_on_skeleton(
-    text: str, model: ModuleModel, edits: list, relpath: str, settings: Settings
-) -> tuple[str, skeleton.Skeleton] | None:
-    """`_rewrite_verified` from the module's skeleton: the rewritten text and its skeleton, when
-    neither module needs parsing whole to vouch for it; None when one does, or when it is refused.
+def _skeleton_check(text: str, model: ModuleModel, relpath: str) -> _Check:
+    """`_checked` from skeletons, for `text` planned from its skeleton (`model`): a rewritten
+    text's skeleton, whose stubs are the original's where each stands line for line in a run
+    of lines the rewrite kept, and what pyflakes says of the changed names before and after;
+    None when the skeletons cannot tell it."""
+    old_lines = split_lines(text)
 
-    The rewrite leaves the stubbed statements as they were, so the rewritten text holds each of
-    them, and its skeleton stubs the same ones (`_checked_on_skeleton`). What pyflakes says of a
-    name depends only on the statements that hold it: a body neither skeleton has can change
-    what it says of a changed name only where the body holds the name and the module binds it.
-    Where none does, the skeletons tell of every name the rewrite changed what the whole trees
-    would. A refusal is left to the whole trees to confirm.
-    """
-    import libcst
-
-    from migrator.transforms._rewriter import RewriteError, rewrite
-
-    is_package = relpath.endswith("__init__.py")
-    try:
-        new_text = rewrite(text, edits, tree=model.tree, skeleton_stubs=model.stubs)
-        checked = _checked_on_skeleton(text, model, new_text, relpath)
-        if checked is None:
+    def check(new_text: str) -> tuple[skeleton.Skeleton, verify.Names, verify.Names] | None:
+        opcodes = line_opcodes(old_lines, split_lines(new_text))
+        stubs = _moved_stubs(model.stubs, opcodes)
+        if stubs is None:
             return None
-        new_tree, stubs, before, after = checked
-        unused = [] if is_package else verify.newly_unused_imports(before, after, new_tree, new_text.splitlines())
-        if unused:
-            new_text = rewrite(new_text, unused, tree=new_tree, skeleton_stubs=stubs)
-            checked = _checked_on_skeleton(text, model, new_text, relpath)
-            if checked is None:
+        new_tree = skeleton.parse_skeleton(skeleton.restub(new_text, stubs), stubs)
+        if new_tree is None:
+            return None
+        change = verify.Change.between(text, new_text, model.tree, new_tree, opcodes)
+        if change.words is None:
+            return None
+        changed = with_import_bindings(change.words, model.tree) | with_import_bindings(change.words, new_tree)
+        if skeleton.stubbed_names(text, model.stubs, set(changed)):
+            # Only a name bound at module level can read differently in a body that did not change.
+            module_level = bound_at_module_level(model.tree) | bound_at_module_level(new_tree)
+            if skeleton.stubbed_names(text, model.stubs, set(changed & module_level)):
                 return None
-            new_tree, stubs, before, after = checked
-    except (RewriteError, libcst.ParserSyntaxError, SyntaxError, ValueError):
-        return None
-    if verify.name_problems(before, after):
-        return None
-    if verify.call_problems(edits, new_tree, model.module_name, is_package, settings.signatures):
-        return None
-    return new_text, skeleton.Skeleton(new_tree, stubs)
+        compile(change.touched_part(new_tree), relpath, "exec", dont_inherit=True)
+        after = verify.names_of(new_tree, relpath, new_text, change)
+        before = verify.names_of(model.tree, relpath, text, change) if after.counts else after
+        return skeleton.Skeleton(new_tree, stubs), before, after
 
-
-def _checked_on_skeleton(
-    text: str, model: ModuleModel, new_text: str, relpath: str
-) -> tuple[ast.Module, tuple[skeleton.Stub, ...], verify.Names, verify.Names] | None:
-    """`_checked` from skeletons: the rewritten text's skeleton tree and stubs, and what pyflakes
-    says of the changed names before and after; None when the skeletons cannot tell it.
-
-    Each stub of the original must stand, line for line, in a run of lines the rewrite kept.
-    """
-    opcodes = line_opcodes(split_lines(text), split_lines(new_text))
-    stubs = _moved_stubs(model.stubs, opcodes)
-    if stubs is None:
-        return None
-    new_tree = skeleton.parse_skeleton(skeleton.restub(new_text, stubs), stubs)
-    if new_tree is None:
-        return None
-    change = verify.Change.between(text, new_text, model.tree, new_tree)
-    if change.words is None:
-        return None
-    changed = with_import_bindings(change.words, model.tree) | with_import_bindings(change.words, new_tree)
-    if skeleton.stubbed_names(text, model.stubs, set(changed)):
-        # Only a name bound at module level can read differently in a body that did not change.
-        module_level = bound_at_module_level(model.tree) | bound_at_module_level(new_tree)
-        if skeleton.stubbed_names(text, model.stubs, set(changed & module_level)):
-            return None
-    compile(change.touched_part(new_tree), relpath, "exec", dont_inherit=True)
-    after = verify.names_of(new_tree, relpath, new_text, change)
-    before = verify.names_of(model.tree, relpath, text, change) if after.counts else after
-    return new_tree, stubs, before, after
+    return check
 
 
 def _moved_stubs(

@@ -56,13 +56,22 @@ class Change:
     new_lines: frozenset[int] | None = None
 
     @classmethod
-    def between(cls, before_text: str, after_text: str, before: ast.Module, after: ast.Module) -> Change:
+    def between(
+        cls,
+        before_text: str,
+        after_text: str,
+        before: ast.Module,
+        after: ast.Module,
+        opcodes: Sequence[tuple[str, int, int, int, int]] | None = None,
+    ) -> Change:
+        """The change from `before_text` to `after_text`; `opcodes` are their `line_opcodes`,
+        when the caller has them."""
         old, new = split_lines(before_text), split_lines(after_text)
         to_new: dict[int, int] = {}
         changed: list[str] = []
         touched_old: list[int] = []
         touched_new: list[int] = []
-        for tag, i1, i2, j1, j2 in line_opcodes(old, new):
+        for tag, i1, i2, j1, j2 in opcodes if opcodes is not None else line_opcodes(old, new):
             if tag == "equal":
                 to_new.update(zip(range(i1 + 1, i2 + 1), range(j1 + 1, j2 + 1)))
                 continue

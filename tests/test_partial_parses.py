@@ -324,14 +324,14 @@ def test_the_skeletons_give_the_verdict_of_the_whole_modules_wherever_they_vouch
         return
     model = types.SimpleNamespace(tree=parsed, stubs=tuple(made[1]))
     try:
-        checked = engine._checked_on_skeleton(before, model, after, "m.py")
+        checked = engine._skeleton_check(before, model, "m.py")(after)
     except SyntaxError:
         return  # the whole path compiles what the rewrite touched too, and refuses it
     if checked is None:
         event("the whole trees decide")
         return
     event("compared")
-    new_tree, _, old, new = checked
-    unused = verify.newly_unused_imports(old, new, new_tree, after.splitlines())
+    new_skeleton, old, new = checked
+    unused = verify.newly_unused_imports(old, new, new_skeleton.tree, after.splitlines())
     verdict = verify.name_problems(old, new), sorted((r.statement, r.name) for r in unused)
     assert verdict == _verdict(before, after, verify.WHOLE)

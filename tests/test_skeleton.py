@@ -286,16 +286,19 @@ ROUTES = f"""
 
 
 def _rewritten_with_models(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list, list]:
-    """Apply with skeletons from any size; the models each rewrite got, and where the whole trees were parsed."""
+    """Apply with skeletons from any size; the models each rewrite got, and what each check from skeletons gave."""
     monkeypatch.setattr(skeleton, "MIN_BYTES", 0)
     models: list = []
     on_skeleton: list = []
     real = engine._rewrite_verified
-    real_skeletal = engine._rewrite_on_skeleton
+    real_check = engine._skeleton_check
+
+    def spied_check(*args):
+        check = real_check(*args)
+        return lambda new_text: on_skeleton.append(check(new_text)) or on_skeleton[-1]
+
     monkeypatch.setattr(engine, "_rewrite_verified", lambda text, model, *rest: models.append(model) or real(text, model, *rest))
-    monkeypatch.setattr(
-        engine, "_rewrite_on_skeleton", lambda *args: on_skeleton.append(real_skeletal(*args)) or on_skeleton[-1]
-    )
+    monkeypatch.setattr(engine, "_skeleton_check", spied_check)
     result = Session.open([root], ["all"]).run(fix=True, unsafe_fixes=True, jobs=1)
     return models, on_skeleton, result.files
 
@@ -304,7 +307,7 @@ def test_a_rewrite_is_made_and_checked_from_the_skeleton_and_keeps_every_stubbed
     write(tmp_path, {"pyproject.toml": "[tool.migrator]\n", "app/routes.py": ROUTES})
     models, on_skeleton, files = _rewritten_with_models(tmp_path, monkeypatch)
     assert models and models[0].skeletal and len(models[0].stubs) == 2
-    assert on_skeleton[0] is not None, "the skeletons vouched for the rewrite"
+    assert on_skeleton and all(checked is not None for checked in on_skeleton), "the skeletons vouched for the rewrite"
     text = (tmp_path / "app/routes.py").read_text()
     rewritten = files[0].rewritten.decode()
     assert "create_agent_instance_factory(" in rewritten

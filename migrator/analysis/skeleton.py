@@ -6,9 +6,9 @@ The analysis never enters such a statement (it binds its name and moves on), so 
 skeleton's tree serves as well as the whole one; most of a large test module is such
 statements. A rewrite leaves them as they were, so its check can compare the skeletons of the
 text before and after (`restub` makes the second), where no changed name is in a stubbed body
-(engine._rewrite_on_skeleton). Where a statement starts is found by a small lexer that knows strings, comments,
-brackets and line joins; `parse_skeleton` checks the parsed skeleton has exactly the stubs it
-expects, and gives None otherwise, so the caller parses the whole text.
+(engine._skeleton_check). Where a statement starts is found by a small lexer that knows
+strings, comments, brackets and line joins; `parse_skeleton` checks the parsed skeleton has
+exactly the stubs it expects, and gives None otherwise, so the caller parses the whole text.
 """
 
 from __future__ import annotations
