@@ -358,3 +358,17 @@ def test_apply_rewrites_a_generated_corpus_the_same_with_and_without_skeletons(t
     always = _applied(tmp_path, monkeypatch, 0)
     assert sum(1 for _, _, rewritten, _, _ in always if rewritten) >= 10
     assert always == _applied(tmp_path, monkeypatch, 10**12)
+
+
+def test_a_module_with_windows_line_ends_is_rewritten_from_skeletons_as_from_whole_trees(tmp_path, monkeypatch):
+    module = textwrap.dedent(ROUTES).replace("\n", "\r\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.migrator]\n")
+    (tmp_path / "app" / "routes.py").write_bytes(module.encode())
+    models, on_skeleton, files = _rewritten_with_models(tmp_path, monkeypatch)
+    assert models[0].skeletal and on_skeleton and all(checked is not None for checked in on_skeleton)
+    rewritten = files[0].rewritten
+    assert b"create_agent_instance_factory(" in rewritten and rewritten.count(b"\r\n") == rewritten.count(b"\n")
+    monkeypatch.setattr(skeleton, "MIN_BYTES", 10**12)
+    whole = Session.open([tmp_path], ["all"]).run(fix=True, unsafe_fixes=True, jobs=1)
+    assert whole.files[0].rewritten == rewritten
