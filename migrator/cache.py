@@ -172,7 +172,6 @@ def setup_key(config: Config, rules: Sequence[Rule], *parts: str) -> str:
 
 
 @functools.cache
-@functools.lru_cache(maxsize=1)  # the facts cache and the run key both ask, once per run
 def tool_fingerprint() -> str:
     """Size and modification time of the tool's own source files.
 

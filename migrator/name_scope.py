@@ -269,11 +269,10 @@ def bound_at_module_level(tree: ast.Module) -> set[str]:
             names.update(_bound(node))
         elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             names.add(node.id)
-        else:
-            for field in ("name", "rest"):  # except ... as name; match captures
-                value = getattr(node, field, None)
-                if isinstance(value, str) and not isinstance(node, (ast.alias, ast.keyword, ast.arg)):
-                    names.add(value)
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)  # `except E as name`, a match capture
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
         stack.extend(ast.iter_child_nodes(node))
     # A function's `global` statement binds a module-level name from inside.
     names.update(name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names)

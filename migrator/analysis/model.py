@@ -73,10 +73,14 @@ class ModuleModel:
     blocks: dict[tuple[int, str], list[ast.stmt]] = dataclasses.field(default_factory=dict)
     receivers: Any = None
     text: str = ""
-    # Parsed from a skeleton (analysis/skeleton.py): the tree lacks the bodies nothing
-    # mentions, `stubs` tells where they were.
-    skeletal: bool = False
+    # Where the tree parsed from a skeleton (analysis/skeleton.py) lacks the bodies nothing
+    # mentions; none for a whole tree.
     stubs: tuple[tuple[int, int, int, int, int], ...] = ()
+
+    @property
+    def skeletal(self) -> bool:
+        """Whether the tree is a skeleton's (a skeleton has at least one stub)."""
+        return bool(self.stubs)
 
     def segment(self, node: ast.AST) -> str:
         """The source text of a node, as written."""

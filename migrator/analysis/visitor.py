@@ -296,7 +296,7 @@ def analyze_module(
     if given is not None:
         model = _finish(analyzer or _Analyzer(text, module_name, is_package, index), given.tree, snippet)
         if not skeleton.stubbed_names(text, given.stubs, _assigned_names(model, index.called_only)):
-            return dataclasses.replace(model, skeletal=True, stubs=given.stubs)
+            return dataclasses.replace(model, stubs=given.stubs)
     analyzer = _Analyzer(text, module_name, is_package, index)
     return _finish(analyzer, tree if tree is not None else ast.parse(text), snippet)
 

@@ -38,8 +38,9 @@ MIN_LINES = 4
 def stubbed_text(
     source: str, tree: ast.Module, edited_lines: Collection[int], skeleton_stubs: Sequence[Stub] = ()
 ) -> tuple[str, list[int]] | None:
-    """`source` with untouched top-level bodies blanked, and the indexes in `tree.body` of the
-    statements stubbed; None when nothing is worth stubbing or the text is not plain enough.
+    """`source` with the untouched top-level functions and classes made stand-ins, and the
+    indexes in `tree.body` of the statements stubbed; None when nothing is worth stubbing or
+    the text is not plain enough.
 
     `tree` may be the module's skeleton (analysis/skeleton.py) with its `skeleton_stubs`: a
     statement the skeleton left without its body is blanked to the last line before the next
@@ -80,9 +81,11 @@ def stubbed_text(
 def _stand_in(first: str, last: str, breaks: int) -> str:
     """`if 0:` and a string literal, over as many lines as a statement from line `first` to line
     `last` with `breaks` line breaks between them, each end of line kept."""
-    opening = first[len(first.rstrip("\r\n")) :] or "\n"
-    ending = last[len(last.rstrip("\r\n")) :] or "\n"
-    return "if 0:" + opening + ' """' + "\n" * (breaks - 1) + '"""' + ending
+    return "if 0:" + _line_end(first) + ' """' + "\n" * (breaks - 1) + '"""' + _line_end(last)
+
+
+def _line_end(line: str) -> str:
+    return line[len(line.rstrip("\r\n")) :] or "\n"
 
 
 def kept_whole(module: cst.Module, new_module: cst.Module, stubbed: Sequence[cst.CSTNode]) -> bool:
