@@ -18,11 +18,26 @@ from migrator.phases import DEFAULT_PHASES
 _SHOWN = 3
 
 
-def module_in_tree(module: str, relpaths: set[str]) -> bool:
+def modules_in_tree(modules: Iterable[str], relpaths: Iterable[str]) -> set[str]:
+    """Those of `modules` that a file of the tree defines (also under a `src/` or other parent
+    folder). One pass over the paths: each is compared only with the modules whose file name
+    it has."""
+    by_name: dict[str, list[tuple[str, str]]] = {}
+    for module in modules:
+        stem = module.replace(".", "/")
+        for end in (f"{stem}.py", f"{stem}/__init__.py"):
+            by_name.setdefault(end.rpartition("/")[2], []).append((end, module))
+    found = set()
+    for path in relpaths:
+        for end, module in by_name.get(path.rpartition("/")[2], ()):
+            if path == end or path.endswith("/" + end):
+                found.add(module)
+    return found
+
+
+def module_in_tree(module: str, relpaths: Iterable[str]) -> bool:
     """Whether a file of the tree defines `module` (also under a `src/` or other parent folder)."""
-    stem = module.replace(".", "/")
-    endings = (f"{stem}.py", f"{stem}/__init__.py")
-    return any(path == end or path.endswith("/" + end) for path in relpaths for end in endings)
+    return bool(modules_in_tree([module], relpaths))
 
 
 def module_available(module: str, relpaths: set[str]) -> bool:
@@ -40,8 +55,9 @@ def legacy_warnings(config: Config, relpaths: set[str], findings: int) -> list[s
     live elsewhere: say which keys to set."""
     if findings or not relpaths:
         return []
-    missing = sorted({module for module in config.legacy.values() if not module_in_tree(module, relpaths)})
-    if len(missing) < len(set(config.legacy.values())):
+    modules = set(config.legacy.values())
+    missing = sorted(modules - modules_in_tree(modules, relpaths))
+    if len(missing) < len(modules):
         return []
     custom = sorted(name for name, module in config.legacy.items() if DEFAULT_LEGACY.get(name) != module)
     keys = ", ".join(f"legacy.{name}" for name in custom) if custom else "legacy"
