@@ -102,6 +102,8 @@ def discover(root: Path, paths: Sequence[Path], include: Sequence[str], exclude:
         for folder, rel in folders:
             for source in _walk(folder, rel, _ignore_rules_for(root, rel), exclude_spec):
                 found[source.relpath] = source
+    if "" in include_roots:  # the default include, the whole root
+        return [found[rel] for rel in sorted(found)]
     return [found[rel] for rel in sorted(found) if _under_any(rel, include_roots)]
 
 

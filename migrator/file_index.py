@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from migrator.writer import atomic_write, state_folder, unwritable_state
 
@@ -32,8 +32,7 @@ RACY_NS = 2_000_000_000
 Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
 
-@dataclasses.dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """What a scan learnt of one file."""
 
     wanted: bool  # the sweep's screen wanted it: a candidate when its phase has rules

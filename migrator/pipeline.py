@@ -73,26 +73,34 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
     run_key = cache.folder.name if cache is not None else None
     screen_key = _screen_key(added)
     if old is not None and new is not None:
+        same_screen = old.screen_key == screen_key
+        fixing = settings if options.fix else None
         for task, entry in reused:
-            outcome = _reused(task, entry, old, cache, screen_key, added_or_none, settings if options.fix else None)
-            batch.record(swept, outcome, progress)
-            new.stats[task.relpath] = task.stat  # type: ignore[assignment]
-            if outcome.state == batch.SETTLED and task.phase is not None and not entry.wanted:
-                entry = dataclasses.replace(entry, added=False)  # searched, under this screen key
-            elif old.screen_key != screen_key:
-                entry = dataclasses.replace(entry, added=None)
-            new.entries[task.relpath] = entry
+            relpath = task.relpath
+            new.stats[relpath] = task.stat  # type: ignore[assignment]
             if entry.first_pass:
-                new.parts[task.relpath] = old.parts.get(task.relpath)
+                new.parts[relpath] = old.parts.get(relpath)
+            if task.position < 0:
+                # A project file outside the run: the facts have its part, the index its entry.
+                new.entries[relpath] = entry if same_screen else entry._replace(added=None)
+                continue
+            outcome = _reused(task, entry, old, cache, screen_key, added_or_none, fixing)
+            batch.record(swept, outcome, progress)
+            if outcome.state == batch.SETTLED and task.phase is not None and not entry.wanted:
+                if entry.added is not False:
+                    entry = Entry(entry.wanted, entry.first_pass, False)  # searched, under this screen key
+            elif not same_screen:
+                entry = entry._replace(added=None)
+            new.entries[relpath] = entry
             if outcome.state == batch.DONE:
-                new.results[task.relpath] = old.results[task.relpath]
+                new.results[relpath] = old.results[relpath]
 
     def heard(outcome: batch.Swept, done: batch.Analysed) -> None:
         assert new is not None
         relpath = outcome.task.relpath
         entry = new.entries.get(relpath)
         if entry is not None:
-            new.entries[relpath] = dataclasses.replace(entry, added=done.added)
+            new.entries[relpath] = entry._replace(added=done.added)
         if (outcome.state == batch.CANDIDATE or done.added) and done.result is not None and not options.fix:
             encoded = encode_result(done.result)
             if encoded is not None and done.result.status is not Status.FAILED:
@@ -106,7 +114,7 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
         # Nothing was added to look for: every unmatched run file is settled under this key.
         for outcome in swept.outcomes:
             if outcome is not None and outcome.state == batch.UNMATCHED and outcome.task.relpath in new.entries:
-                new.entries[outcome.task.relpath] = dataclasses.replace(new.entries[outcome.task.relpath], added=False)
+                new.entries[outcome.task.relpath] = new.entries[outcome.task.relpath]._replace(added=False)
     if new is not None and old is not None:
         new.run_key, new.screen_key = run_key, screen_key
         if to_read or not new.same_as(old):

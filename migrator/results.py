@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import operator
 from collections import Counter
 from collections.abc import Sequence
@@ -95,18 +96,20 @@ class RunResult:
 
     files: tuple[FileResult, ...]
 
-    @property
-    def findings(self) -> list[Finding]:
-        return sorted((f for result in self.files for f in result.findings), key=_FINDING_ORDER)
+    # Computed once: a report reads them several times over (the table or JSON, the summary,
+    # the status line, the exit code), and a large tree's run holds thousands of findings.
+    @functools.cached_property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(sorted((f for result in self.files for f in result.findings), key=_FINDING_ORDER))
 
-    @property
-    def errors(self) -> list[FileError]:
+    @functools.cached_property
+    def errors(self) -> tuple[FileError, ...]:
         found = []
         for result in self.files:
             if result.status is Status.FAILED:
                 found.append(FileError(result.path, result.message or "failed"))
             found.extend(FileError(result.path, problem) for problem in result.problems)
-        return found
+        return tuple(found)
 
     @property
     def changed(self) -> list[FileResult]:

@@ -173,5 +173,5 @@ def test_a_test_double_is_not_indexed_so_its_construction_is_no_candidate(tmp_pa
     real = engine.process_bytes
     monkeypatch.setattr(engine, "process_bytes", lambda raw, relpath, *rest: analysed.append(relpath) or real(raw, relpath, *rest))
     result = Session.open([tmp_path], ["all"]).run()
-    assert result.findings == []
+    assert result.findings == ()
     assert "tests/test_handler.py" not in analysed

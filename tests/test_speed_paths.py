@@ -471,4 +471,4 @@ _FINDINGS = st.builds(
 @given(st.lists(st.lists(_FINDINGS, max_size=6), max_size=4))
 def test_a_run_lists_its_findings_in_the_order_they_compare(per_file):
     files = tuple(FileResult(f"f{n}.py", "2A", Status.UNCHANGED, tuple(found)) for n, found in enumerate(per_file))
-    assert RunResult(files).findings == sorted(f for found in per_file for f in found)
+    assert list(RunResult(files).findings) == sorted(f for found in per_file for f in found)
