@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -48,6 +49,16 @@ def _matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
     the patterns' regexes are joined into one (pathspec checks them one by one); with a
     negation, or regexes this cannot join, pathspec decides.
     """
+    joined = _joined(patterns)
+    if joined is None:
+        return pathspec.GitIgnoreSpec.from_lines(patterns).match_file
+    compiled = re.compile(joined)
+    return lambda relpath: compiled.match(relpath) is not None
+
+
+def _joined(patterns: Sequence[str]) -> str | None:
+    """One regex matching what any of the patterns matches, or None when pathspec must decide
+    (a negation, no pattern, or a regex that cannot be joined)."""
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
     parts = []
     for pattern in spec.patterns:
@@ -55,15 +66,16 @@ def _matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
         if pattern.include is None:
             continue  # a blank line or a comment
         if pattern.include is not True or regex is None or "(?P=" in regex.pattern:
-            return spec.match_file
+            return None
         parts.append(_NAMED_GROUP.sub("(?:", regex.pattern))
     if not parts:
-        return spec.match_file
+        return None
+    joined = "|".join(f"(?:{part})" for part in parts)
     try:
-        joined = re.compile("|".join(f"(?:{part})" for part in parts))
+        re.compile(joined)
     except re.error:
-        return spec.match_file
-    return lambda relpath: joined.match(relpath) is not None
+        return None
+    return joined
 
 
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
@@ -76,6 +88,13 @@ class PhaseMap:
         by_id = {phase.id: phase for phase in phases}
         self._ordered = [(by_id[pid], _matcher(by_id[pid].patterns)) for pid in MATCH_ORDER]
         self._phases = tuple(by_id[pid] for pid in PHASE_IDS)
+        # When every phase's patterns join into one regex, one match of their alternation (tried
+        # in MATCH_ORDER, the first that matches wins) decides a path, instead of one per phase.
+        joined = [_joined(by_id[pid].patterns) for pid in MATCH_ORDER]
+        self._either: re.Pattern[str] | None = None
+        if all(part is not None for part in joined):
+            with contextlib.suppress(re.error):
+                self._either = re.compile("|".join(f"(?P<_{n}>{part})" for n, part in enumerate(joined)))
 
     @property
     def phases(self) -> tuple[Phase, ...]:
@@ -83,6 +102,11 @@ class PhaseMap:
 
     def phase_of(self, relpath: str) -> str | None:
         """The id of the phase that claims `relpath` (posix, relative to the root), or None."""
+        if self._either is not None:
+            found = self._either.match(relpath)
+            if found is None:
+                return None
+            return next(phase.id for n, (phase, _) in enumerate(self._ordered) if found.group(f"_{n}") is not None)
         for phase, matches in self._ordered:
             if matches(relpath):
                 return phase.id

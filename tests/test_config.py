@@ -146,3 +146,17 @@ def test_current_and_declared_legacy_names_are_read() -> None:
 def test_fact_override_keys_reject_wrong_types(key: str, value: object) -> None:
     with pytest.raises(UsageError, match=key):
         parse_config({key: value}, root=Path("/p"), source=None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(_PATTERN_PARTS), min_size=1, max_size=4), min_size=3, max_size=3),
+    st.lists(st.lists(st.sampled_from(_PATH_PARTS), min_size=1, max_size=4).map("/".join), min_size=1, max_size=10),
+)
+def test_a_path_goes_to_the_first_phase_whose_patterns_pathspec_matches(patterns, paths):
+    ids = ("2A", "2B", "2C")
+    phase_map = PhaseMap([phases.Phase(pid, (), tuple(found), pid) for pid, found in zip(ids, patterns)])
+    specs = {pid: pathspec.GitIgnoreSpec.from_lines(found) for pid, found in zip(ids, patterns)}
+    for path in paths:
+        expected = next((pid for pid in phases.MATCH_ORDER if specs[pid].match_file(path)), None)
+        assert phase_map.phase_of(path) == expected, (patterns, path)

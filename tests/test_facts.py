@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from migrator import project
 from migrator.analysis import facts_scan
+from migrator.analysis.agents import module_name_of
 from migrator.analysis.facts import FRESH, PER_USER, RAISES, SHARED, facts_of_text
 from tests.helpers import make_config
 
@@ -350,3 +351,18 @@ def test_a_top_level_definition_is_found_where_an_anchored_regex_finds_it(pieces
     name = "get_db_session"
     anchored = re.compile(rf"^(?:async[ \t]+def|def|class)[ \t]+{name}\b|^{name}[ \t]*[:=]", re.MULTILINE)
     assert facts_scan._defined_at_top_level(text, name) == (anchored.search(text) is not None)
+
+
+_PATH_PART = st.sampled_from(["src", "app", "__init__", "tests", "a.b", ""])
+
+
+@given(st.lists(_PATH_PART, min_size=1, max_size=4), st.sampled_from(["", ".py", ".md"]))
+def test_module_name_of_a_path(parts, suffix):
+    relpath = "/".join(parts) + suffix
+    # The definition: the path's parts without `.py`, a trailing `__init__` and a leading `src`.
+    expected = relpath[: -len(".py")].split("/") if relpath.endswith(".py") else relpath.split("/")
+    if expected and expected[-1] == "__init__":
+        expected = expected[:-1]
+    if len(expected) > 1 and expected[0] == "src":
+        expected = expected[1:]
+    assert module_name_of(relpath) == ".".join(expected)

@@ -39,12 +39,14 @@ class FileAgents:
 
 def module_name_of(relpath: str) -> str:
     """The dotted module name of a file path relative to the root (`src/` layouts included)."""
-    parts = relpath[: -len(".py")].split("/") if relpath.endswith(".py") else relpath.split("/")
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1]
-    if len(parts) > 1 and parts[0] == "src":
-        parts = parts[1:]
-    return ".".join(parts)
+    stem = relpath[:-3] if relpath.endswith(".py") else relpath
+    if stem == "__init__":
+        return ""
+    if stem.endswith("/__init__"):
+        stem = stem[: -len("/__init__")]
+    if stem.startswith("src/"):
+        stem = stem[len("src/") :]
+    return stem.replace("/", ".")
 
 
 _TEST_PARTS = frozenset({"tests", "test", "test_framework", "conftest"})
