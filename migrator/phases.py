@@ -49,7 +49,11 @@ def _matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
     the patterns' regexes are joined into one (pathspec checks them one by one); with a
     negation, or regexes this cannot join, pathspec decides.
     """
-    joined = _joined(patterns)
+    return _matcher_for(patterns, _joined(patterns))
+
+
+def _matcher_for(patterns: Sequence[str], joined: str | None) -> Callable[[str], bool]:
+    """`_matcher`, given what `_joined` makes of the patterns."""
     if joined is None:
         return pathspec.GitIgnoreSpec.from_lines(patterns).match_file
     compiled = re.compile(joined)
@@ -86,15 +90,18 @@ class PhaseMap:
 
     def __init__(self, phases: Sequence[Phase]) -> None:
         by_id = {phase.id: phase for phase in phases}
-        self._ordered = [(by_id[pid], _matcher(by_id[pid].patterns)) for pid in MATCH_ORDER]
+        ordered = [by_id[pid] for pid in MATCH_ORDER]
+        joined = [_joined(phase.patterns) for phase in ordered]
+        self._ordered = [(phase, _matcher_for(phase.patterns, regex)) for phase, regex in zip(ordered, joined)]
         self._phases = tuple(by_id[pid] for pid in PHASE_IDS)
         # When every phase's patterns join into one regex, one match of their alternation (tried
         # in MATCH_ORDER, the first that matches wins) decides a path, instead of one per phase.
-        joined = [_joined(by_id[pid].patterns) for pid in MATCH_ORDER]
+        self._groups = [(f"phase{number}", phase.id) for number, phase in enumerate(ordered)]
         self._either: re.Pattern[str] | None = None
-        if all(part is not None for part in joined):
+        if all(regex is not None for regex in joined):
             with contextlib.suppress(re.error):
-                self._either = re.compile("|".join(f"(?P<_{n}>{part})" for n, part in enumerate(joined)))
+                alternatives = (f"(?P<{group}>{regex})" for (group, _), regex in zip(self._groups, joined))
+                self._either = re.compile("|".join(alternatives))
 
     @property
     def phases(self) -> tuple[Phase, ...]:
@@ -106,7 +113,7 @@ class PhaseMap:
             found = self._either.match(relpath)
             if found is None:
                 return None
-            return next(phase.id for n, (phase, _) in enumerate(self._ordered) if found.group(f"_{n}") is not None)
+            return next(phase_id for group, phase_id in self._groups if found.group(group) is not None)
         for phase, matches in self._ordered:
             if matches(relpath):
                 return phase.id

@@ -73,7 +73,7 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
     run_key = cache.folder.name if cache is not None else None
     screen_key = _screen_key(added)
     if old is not None and new is not None:
-        same_screen = old.screen_key == screen_key
+        same_screen, same_run = old.screen_key == screen_key, old.run_key == run_key
         fixing = settings if options.fix else None
         for task, entry in reused:
             relpath = task.relpath
@@ -81,14 +81,18 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
             if entry.first_pass:
                 new.parts[relpath] = old.parts.get(relpath)
             if task.position < 0:
-                # A project file outside the run: the facts have its part, the index its entry.
+                # A project file outside the run: the facts have its part, the index keeps its
+                # entry, and its result while the run key is the one it was computed under (a
+                # one-file check between two whole ones does not make the next analyse it again).
                 new.entries[relpath] = entry if same_screen else entry._replace(added=None)
+                if same_run and relpath in old.results:
+                    new.results[relpath] = old.results[relpath]
                 continue
             outcome = _reused(task, entry, old, cache, screen_key, added_or_none, fixing)
             batch.record(swept, outcome, progress)
             if outcome.state == batch.SETTLED and task.phase is not None and not entry.wanted:
                 if entry.added is not False:
-                    entry = Entry(entry.wanted, entry.first_pass, False)  # searched, under this screen key
+                    entry = entry._replace(added=False)  # searched, under this screen key
             elif not same_screen:
                 entry = entry._replace(added=None)
             new.entries[relpath] = entry

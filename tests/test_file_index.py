@@ -200,6 +200,30 @@ def test_a_file_outside_an_earlier_narrower_run_is_still_searched_for_agent_clas
     assert ("MIG008", "lib/builder.py") in _findings(cli, tree)
 
 
+def test_a_one_file_check_after_a_scan_reads_nothing_and_keeps_the_whole_index(cli, tree, reads):
+    # A pre-commit hook names one file; the facts still come from the whole tree, through the index.
+    whole = cli("scan", "-f", "json", cwd=tree)
+    reads.clear()
+    one = cli("check", "-f", "json", "app/handler.py", cwd=tree)
+    assert reads == []
+    assert [(f["rule"], f["path"]) for f in one.json()["findings"]] == [("MIG008", "app/handler.py")]
+    again = cli("scan", "-f", "json", cwd=tree)
+    assert reads == [] and again.out == whole.out
+
+
+def test_a_one_file_check_sees_a_definition_changed_outside_it(cli, tree, reads):
+    cli("scan", "-f", "json", cwd=tree)
+    write(tree, {"app/agents.py": NOT_AN_AGENT})
+    _age(tree, "app/agents.py")
+    reads.clear()
+    one = cli("check", "-f", "json", "app/handler.py", cwd=tree)
+    assert "app/agents.py" in reads
+    assert one.json()["findings"] == []
+    write(tree, {"app/agents.py": AGENTS})
+    _age(tree, "app/agents.py")
+    assert ("MIG008", "app/handler.py") in _findings(cli, tree)
+
+
 # -- apply after a scan ------------------------------------------------------------------------
 
 
