@@ -11,7 +11,7 @@ from pathlib import Path
 import pathspec
 
 from migrator.exit_codes import UsageError
-from migrator.git_listing import listed_files
+from migrator.git_listing import start_listing
 
 SOURCE_SUFFIXES = (".py", ".md")
 ALWAYS_EXCLUDED_DIRS = frozenset(
@@ -94,11 +94,21 @@ def discover(root: Path, paths: Sequence[Path], include: Sequence[str], exclude:
                 found[rel] = SourceFile(target, rel, signature(os.lstat(target)))
             continue
         folders.append((str(target), rel))
-    listed = listed_files(root, [rel for _, rel in folders]) if folders else None
-    if listed is not None:
-        targets = [rel for _, rel in folders]
-        found.update((source.relpath, source) for source in _from_listing(root, listed, targets, exclude_spec))
-    else:
+    targets = [rel for _, rel in folders]
+    listing = start_listing(root, targets) if folders else None
+    listed = False
+    if listing is not None:
+        with listing:
+            shown = listing.shown()
+            if shown is not None:
+                # Each file's lstat while git still matches the tracked files against the
+                # ignore rules; the tracked files a rule matches are dropped after.
+                sources = list(_from_listing(root, shown, targets, exclude_spec))
+                ignored = listing.ignored()
+                if ignored is not None:
+                    found.update((source.relpath, source) for source in sources if source.relpath not in ignored)
+                    listed = True
+    if not listed:
         for folder, rel in folders:
             for source in _walk(folder, rel, _ignore_rules_for(root, rel), exclude_spec):
                 found[source.relpath] = source
@@ -113,14 +123,19 @@ def _from_listing(
     """The files of git's listing that the walk would also yield: the same exclusions, no symlinks.
 
     As in the walk, a folder asked for is skipped only when it is a virtualenv, and the folders
-    above it not at all.
+    above it not at all. A virtualenv is a folder holding a `pyvenv.cfg`, asked of the file
+    system as the walk sees it: git may list no such file (an ignore rule can hide it).
     """
-    venvs = {rel.rpartition("/")[0] for rel in listed if rel.rpartition("/")[2] == "pyvenv.cfg"}
+    base = str(root)
+
+    def is_venv(folder: str) -> bool:
+        return os.path.lexists(os.path.join(base, folder, "pyvenv.cfg"))
+
     above = {target.rpartition("/")[0] for target in targets}
     while "" not in above:
         above |= {folder.rpartition("/")[0] for folder in above}
     excluded_dirs: dict[str, bool] = dict.fromkeys(above - set(targets), False)
-    excluded_dirs.update((target, target in venvs) for target in targets)
+    excluded_dirs.update((target, is_venv(target)) for target in targets)
 
     def dir_excluded(folder: str) -> bool:
         if folder not in excluded_dirs:
@@ -129,12 +144,11 @@ def _from_listing(
                 dir_excluded(parent)
                 or name in ALWAYS_EXCLUDED_DIRS
                 or name.endswith(".egg-info")
-                or folder in venvs
                 or (exclude is not None and exclude.match_file(folder + "/"))
+                or is_venv(folder)
             )
         return excluded_dirs[folder]
 
-    base = str(root)
     for rel in listed:
         folder, _, name = rel.rpartition("/")
         if not name.endswith(SOURCE_SUFFIXES) or name.endswith(ALWAYS_EXCLUDED_SUFFIXES):

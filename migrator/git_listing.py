@@ -24,26 +24,87 @@ def listed_files(root: Path, rels: Sequence[str]) -> list[str] | None:
     None when git cannot answer (no git, not a work tree, `root` is git's own folder, or
     git failed), so the caller walks the folders itself.
     """
+    listing = start_listing(root, rels)
+    if listing is None:
+        return None
+    with listing:
+        shown = listing.shown()
+        ignored = listing.ignored() if shown is not None else None
+    if shown is None or ignored is None:
+        return None
+    return sorted(set(shown) - ignored)
+
+
+def start_listing(root: Path, rels: Sequence[str]) -> Listing | None:
+    """git's two listings of the folders `rels`, started side by side; None when git cannot
+    answer here (see `listed_files`)."""
     git = shutil.which("git")
     if git is None or os.environ.get("MIGRATOR_NO_GIT") or not may_be_in_work_tree(root):
         return None
     specs = [f":(literal){rel}" if rel else "." for rel in rels]
-    # Both listings at once: each is a process that mostly waits on the file system.
-    shown, hidden = _ls_files_both(
-        git, root, (["--cached", "--others", "--exclude-standard"], ["--cached", "--ignored", "--exclude-standard"]), specs
-    )
-    # Tracked files that an ignore rule matches are left out, as the walk (and ripgrep and Ruff) do.
-    if shown is None or hidden is None:
+    started = []
+    try:
+        # Each is a process that mostly waits on the file system.
+        for chosen in (["--cached", "--others", "--exclude-standard"], ["--cached", "--ignored", "--exclude-standard"]):
+            argv = [git, "-c", "core.quotePath=false", "ls-files", "-z", *chosen, "--", *specs]
+            started.append((argv, subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
+    except OSError:
+        Listing(started).close()
         return None
-    done, ignored = shown, set(_paths(hidden.stdout))
-    unreadable = [line for line in done.stderr.decode(errors="replace").splitlines() if "could not open directory" in line]
-    if unreadable:
-        folder = unreadable[0].split("'")[1] if "'" in unreadable[0] else unreadable[0]
-        raise UsageError(
-            f"cannot read folder {folder.rstrip('/')}: permission denied; "
-            "fix its permissions, or exclude it in [tool.migrator] exclude"
-        )
-    return sorted(set(_paths(done.stdout)) - ignored)
+    return Listing(started)
+
+
+class Listing:
+    """The two listings `start_listing` started: the files git shows (tracked, and untracked
+    ones no ignore rule hides), and the tracked files an ignore rule matches, which the walk
+    (and ripgrep and Ruff) leave out. The first is ready well before the second on a large
+    tree, so a caller can work on it while git matches every tracked path against the ignore
+    rules. Closing it stops a listing not waited for."""
+
+    def __init__(self, started: list[tuple[list[str], subprocess.Popen[bytes]]]) -> None:
+        self._started = started
+
+    def __enter__(self) -> Listing:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def shown(self) -> list[str] | None:
+        """The files git shows, each once; None when git failed. An untracked folder git could
+        not read stops the run, as it stops the walk."""
+        done = self._finish(0)
+        if done is None:
+            return None
+        unreadable = [line for line in done.stderr.decode(errors="replace").splitlines() if "could not open directory" in line]
+        if unreadable:
+            folder = unreadable[0].split("'")[1] if "'" in unreadable[0] else unreadable[0]
+            raise UsageError(
+                f"cannot read folder {folder.rstrip('/')}: permission denied; "
+                "fix its permissions, or exclude it in [tool.migrator] exclude"
+            )
+        return list(dict.fromkeys(_paths(done.stdout)))
+
+    def ignored(self) -> set[str] | None:
+        """The tracked files an ignore rule matches; None when git failed."""
+        done = self._finish(1)
+        return None if done is None else set(_paths(done.stdout))
+
+    def close(self) -> None:
+        for _, process in self._started:
+            if process.returncode is None:
+                process.kill()
+                process.communicate()
+
+    def _finish(self, which: int) -> subprocess.CompletedProcess[bytes] | None:
+        argv, process = self._started[which]
+        try:
+            out, err = process.communicate(timeout=_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return None
+        return subprocess.CompletedProcess(argv, process.returncode, out, err) if process.returncode == 0 else None
 
 
 def may_be_in_work_tree(root: Path) -> bool:
@@ -60,33 +121,6 @@ def may_be_in_work_tree(root: Path) -> bool:
         if parent == folder:
             return False
         folder = parent
-
-
-def _ls_files_both(
-    git: str, root: Path, options: tuple[list[str], list[str]], specs: list[str]
-) -> tuple[subprocess.CompletedProcess[bytes] | None, subprocess.CompletedProcess[bytes] | None]:
-    """`git ls-files` with each set of options, run side by side; None for one that failed."""
-    started = []
-    try:
-        for chosen in options:
-            argv = [git, "-c", "core.quotePath=false", "ls-files", "-z", *chosen, "--", *specs]
-            started.append((argv, subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
-    except OSError:
-        for _, process in started:
-            process.kill()
-            process.wait()
-        return None, None
-    done: list[subprocess.CompletedProcess[bytes] | None] = []
-    for argv, process in started:
-        try:
-            out, err = process.communicate(timeout=_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            done.append(None)
-            continue
-        done.append(subprocess.CompletedProcess(argv, process.returncode, out, err) if process.returncode == 0 else None)
-    return done[0], done[1]
 
 
 def _paths(output: bytes) -> list[str]:

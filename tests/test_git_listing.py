@@ -13,7 +13,7 @@ from migrator.git_listing import listed_files, may_be_in_work_tree
 from tests.conftest import git, write
 
 TREE = {
-    ".gitignore": "*.log\n/generated/\nsecret_*.py\n!secret_keep.py\ndocs/**/draft_*.md\ncache/\n",
+    ".gitignore": "*.log\n/generated/\nsecret_*.py\n!secret_keep.py\ndocs/**/draft_*.md\ncache/\nhidden_env/pyvenv.cfg\n",
     "app/.gitignore": "local_*.py\n!local_settings.py\n",
     "app/a.py": "A = 1\n",
     "app/local_tmp.py": "X = 1\n",
@@ -33,6 +33,9 @@ TREE = {
     "build/lib/x.py": "X = 1\n",
     "env/pyvenv.cfg": "home = /usr\n",
     "env/lib/site.py": "V = 1\n",
+    # A virtualenv whose pyvenv.cfg an ignore rule hides from git: the walk still sees it.
+    "hidden_env/pyvenv.cfg": "home = /usr\n",
+    "hidden_env/lib/site.py": "V = 1\n",
     "old.py.backup": "O = 1\n",
     "notes.txt": "text\n",
     "with space/é file.py": "E = 1\n",
@@ -74,6 +77,7 @@ def test_git_listing_equals_the_walk_over_the_whole_tree(repo: Path, monkeypatch
     assert "app/local_settings.py" in walked and "app/local_tmp.py" not in walked
     assert "app/sub/README.md" in walked and "app/sub/notes.md" not in walked
     assert "with space/é file.py" in walked and "app/link.py" not in walked and "app/gone.py" not in walked
+    assert not any(path.startswith(("env/", "hidden_env/")) for path in walked)
 
 
 def test_git_listing_equals_the_walk_for_a_subfolder_and_excludes(repo: Path, monkeypatch) -> None:
