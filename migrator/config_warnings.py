@@ -10,8 +10,6 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterable, Sequence
 
-import pathspec
-
 from migrator.config import DEFAULT_IMPORTS, DEFAULT_LEGACY, Config
 from migrator.phases import DEFAULT_PHASES
 
@@ -89,10 +87,13 @@ def import_warnings(config: Config, relpaths: set[str], rewritten: Iterable[str]
 def phase_warnings(config: Config, relpaths: Sequence[str]) -> list[str]:
     """Configured phase patterns that match no file of the tree."""
     defaults = {phase.id: phase.patterns for phase in DEFAULT_PHASES}
+    configured = [phase for phase in config.phases if phase.patterns != defaults.get(phase.id)]
+    if not configured:
+        return []
+    import pathspec  # only for phases other than the defaults
+
     warnings = []
-    for phase in config.phases:
-        if phase.patterns == defaults.get(phase.id):
-            continue
+    for phase in configured:
         for pattern in phase.patterns:
             spec = pathspec.GitIgnoreSpec.from_lines([pattern])
             if not any(spec.match_file(path) for path in relpaths):

@@ -7,11 +7,13 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from migrator.exit_codes import UsageError
 from migrator.git_listing import start_listing
+
+if TYPE_CHECKING:
+    import pathspec
 
 SOURCE_SUFFIXES = (".py", ".md")
 ALWAYS_EXCLUDED_DIRS = frozenset(
@@ -59,7 +61,7 @@ class _IgnoreRules:
                 lines = handle.read().splitlines()
         except OSError:  # none, or not a readable file
             return self
-        return _IgnoreRules((*self._specs, (rel, pathspec.GitIgnoreSpec.from_lines(lines))))
+        return _IgnoreRules((*self._specs, (rel, _spec(lines))))
 
     def ignores(self, rel: str, is_dir: bool) -> bool:
         if not self._specs:
@@ -78,7 +80,7 @@ def discover(root: Path, paths: Sequence[Path], include: Sequence[str], exclude:
     """All scannable files under `paths` that are also under `include`, in path order."""
     root = root.resolve()
     include_roots = [_relative(root, (root / p).resolve()) for p in include]
-    exclude_spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
+    exclude_spec = _spec(exclude) if exclude else None
     found: dict[str, SourceFile] = {}
     folders: list[tuple[str, str]] = []
     for raw in paths:
@@ -200,6 +202,13 @@ def _walk(folder: str, rel: str, rules: _IgnoreRules, exclude: pathspec.GitIgnor
             if rules.ignores(child_rel, False) or (exclude is not None and exclude.match_file(child_rel)):
                 continue
             yield SourceFile(entry.path, child_rel, _signature(entry))
+
+
+def _spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec:
+    # Imported here: a tree listed by git, or one without ignore files and excludes, needs none.
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def signature(found: os.stat_result) -> tuple[int, int, int, int]:

@@ -8,8 +8,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-import pathspec
-
 from migrator.exit_codes import UsageError
 
 if TYPE_CHECKING:
@@ -55,6 +53,8 @@ def _matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
 def _matcher_for(patterns: Sequence[str], joined: str | None) -> Callable[[str], bool]:
     """`_matcher`, given what `_joined` makes of the patterns."""
     if joined is None:
+        import pathspec
+
         return pathspec.GitIgnoreSpec.from_lines(patterns).match_file
     compiled = re.compile(joined)
     return lambda relpath: compiled.match(relpath) is not None
@@ -63,6 +63,14 @@ def _matcher_for(patterns: Sequence[str], joined: str | None) -> Callable[[str],
 def _joined(patterns: Sequence[str]) -> str | None:
     """One regex matching what any of the patterns matches, or None when pathspec must decide
     (a negation, no pattern, or a regex that cannot be joined)."""
+    known = _DEFAULT_JOINED.get(tuple(patterns))
+    return known if known is not None else _joined_by_pathspec(patterns)
+
+
+def _joined_by_pathspec(patterns: Sequence[str]) -> str | None:
+    """`_joined`, each pattern translated by pathspec."""
+    import pathspec
+
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
     parts = []
     for pattern in spec.patterns:
@@ -83,6 +91,21 @@ def _joined(patterns: Sequence[str]) -> str | None:
 
 
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+# The default phases' patterns joined as `_joined_by_pathspec` joins them (a test holds each to
+# pathspec's own matching), so that a project with the default phases, in a git work tree or
+# without ignore files and excludes, runs without importing pathspec: about 10 ms a command.
+_DEFAULT_JOINED = {
+    ("*",): "(?:.)",
+    ("tests/", "test/", "**/tests/", "test_framework/", "test_*.py", "*_test.py", "conftest.py"): (
+        r"(?:^(?:.+/)?tests(?:/))|(?:^(?:.+/)?test(?:/))|(?:^(?:.+/)?tests(?:/))|(?:^(?:.+/)?test_framework(?:/))"
+        r"|(?:^(?:.+/)?test_[^/]*\.py(?:(?:/)|$))|(?:^(?:.+/)?[^/]*_test\.py(?:(?:/)|$))"
+        r"|(?:^(?:.+/)?conftest\.py(?:(?:/)|$))"
+    ),
+    ("examples/", "scripts/", "docs/", "*.md"): (
+        r"(?:^(?:.+/)?examples(?:/))|(?:^(?:.+/)?scripts(?:/))|(?:^(?:.+/)?docs(?:/))|(?:^(?:.+/)?[^/]*\.md(?:(?:/)|$))"
+    ),
+}
 
 
 class PhaseMap:

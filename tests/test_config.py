@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pathspec
@@ -160,3 +161,19 @@ def test_a_path_goes_to_the_first_phase_whose_patterns_pathspec_matches(patterns
     for path in paths:
         expected = next((pid for pid in phases.MATCH_ORDER if specs[pid].match_file(path)), None)
         assert phase_map.phase_of(path) == expected, (patterns, path)
+
+
+_DEFAULT_PATH_PARTS = [
+    *("tests", "test", "test_framework", "examples", "scripts", "docs", "app", "testsuite", "mydocs"),
+    *("x.py", "test_a.py", "a_test.py", "_test.py", "conftest.py", "conftest.pyc", "r.md", ".md", "notes.mdx", "test_.py"),
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_DEFAULT_PATH_PARTS), min_size=1, max_size=5).map("/".join))
+def test_the_default_phases_regexes_match_what_pathspec_matches(path):
+    # The default phases are matched without pathspec; their regexes must mean what it means.
+    assert set(phases._DEFAULT_JOINED) == {phase.patterns for phase in phases.DEFAULT_PHASES}
+    for phase in phases.DEFAULT_PHASES:
+        spec = pathspec.GitIgnoreSpec.from_lines(phase.patterns)
+        assert (re.match(phases._DEFAULT_JOINED[phase.patterns], path) is not None) == spec.match_file(path), (phase.id, path)

@@ -219,6 +219,10 @@ def test_json_scan_without_mentions_imports_no_transform_rich_or_pool(tmp_path):
     assert _modules_imported_by_a_scan(tmp_path, ["scan", ".", "--no-cache", "-f", "json"], heavy) == []
 
 
+def test_a_project_with_the_default_phases_and_no_ignore_file_is_scanned_without_pathspec(tmp_path):
+    assert _modules_imported_by_a_scan(tmp_path, ["scan", ".", "--no-cache", "-f", "json"], ("pathspec",)) == []
+
+
 def test_every_transform_name_resolves_to_its_module():
     rules = load_rules((), TRANSFORMS.keys())
     named = {rule.transform or rule.reporter for rule in rules} - {None}
