@@ -75,6 +75,8 @@ class Swept(NamedTuple):
     wanted: bool = False
     result: FileResult | None = None
     read: bool = True
+    # A package the first pass wants for its imports alone, left unparsed (`SweepSpec.defer_packages`).
+    deferred: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +87,9 @@ class SweepSpec:
     needles: Needles  # the screen's plain needles and the first pass's triggers, in one automaton
     reader: FirstPassReader
     config: Config | None
+    # Leave the packages the first pass wants for their imports alone unparsed: `package_parts`
+    # parses them after the sweep, and only when `project.agents_possible`.
+    defer_packages: bool = False
 
 
 @dataclasses.dataclass
@@ -167,12 +172,34 @@ def sweep_chunk(chunk: list[Task], spec: SweepSpec) -> list[Swept]:
         found = spec.needles.found(raw)
         part, first_pass = None, False
         package = task.relpath.endswith("__init__.py")
+        deferred = False
         if python and (found or package) and first_pass_wants(task.relpath, raw, found, spec.config):
-            part, first_pass = spec.reader.part(task.relpath, raw), True
+            if spec.defer_packages and package and not first_pass_wants(task.relpath, raw, found, spec.config, packages=False):
+                deferred = True
+            else:
+                part, first_pass = spec.reader.part(task.relpath, raw), True
         wanted = not found.isdisjoint(spec.screen.plain) or bool(spec.screen.called and spec.screen.wants(raw))
         state = SETTLED if task.phase is None else CANDIDATE if wanted else UNMATCHED
-        done.append(Swept(task, state, len(raw), part, first_pass, wanted=wanted))
+        done.append(Swept(task, state, len(raw), part, first_pass, wanted=wanted, deferred=deferred))
     return done
+
+
+def package_parts(tasks: Iterable[Task], spec: SweepSpec) -> list[tuple[int, str, FirstPass | None]]:
+    """The first-pass parts of the packages the sweep deferred, each file read again: (order,
+    relpath, part), a file no longer readable having no part."""
+    parts = []
+    for task in tasks:
+        try:
+            part = spec.reader.part(task.relpath, _read(task.path))
+        except OSError:
+            part = None
+        parts.append((task.order, task.relpath, part))
+    return parts
+
+
+def sweeps_in_process(count: int, jobs: int) -> bool:
+    """Whether a sweep of `count` files runs in this process (see `_spread`)."""
+    return _in_process(count, jobs, SWEEP_PARALLEL_THRESHOLD)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -292,18 +319,22 @@ def _spread(
 ) -> Iterator[Out]:
     """`work` over chunks of `items`, in this process when they are few, else in a pool whose
     workers get `spec` once, when they start. Outcomes come as chunks finish."""
-    workers = min(jobs if jobs > 0 else usable_cores(), len(items))
-    if workers <= 1 or len(items) < threshold:
+    if _in_process(len(items), jobs, threshold):
         if items:
             yield from work(list(items), spec)
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    workers = min(jobs if jobs > 0 else usable_cores(), len(items))
     chunks = _split(list(items), workers * CHUNKS_PER_WORKER, size)
     with ProcessPoolExecutor(max_workers=workers, initializer=_set_worker_spec, initargs=(spec,)) as pool:
         futures = [pool.submit(_in_worker, work, chunk) for chunk in chunks]
         for future in as_completed(futures):
             yield from future.result()
+
+
+def _in_process(count: int, jobs: int, threshold: int) -> bool:
+    return min(jobs if jobs > 0 else usable_cores(), count) <= 1 or count < threshold
 
 
 def _set_worker_spec(spec: object) -> None:

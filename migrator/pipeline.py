@@ -54,7 +54,14 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
             to_read.append(task)
         else:
             reused.append((task, entry))
+    if new is None and batch.sweeps_in_process(len(to_read), options.jobs):
+        # Without an index to record parts in, a sweep in this process leaves the packages
+        # wanted for their imports alone unparsed until an agent class is possible.
+        spec = dataclasses.replace(spec, defer_packages=True)
+    deferred = []
     for outcome in batch.sweep(to_read, swept, spec, options.jobs, progress):
+        if outcome.deferred:
+            deferred.append(outcome.task)
         if new is not None:
             _note_swept(new, outcome)
     for task, entry in reused:
@@ -62,6 +69,8 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
             assert old is not None
             swept.parts.append((task.order, task.relpath, old.part(task.relpath)))
 
+    if deferred and project.agents_possible(swept.first_pass_parts()):
+        swept.parts.extend(batch.package_parts(deferred, spec))
     facts = project.from_parts(swept.first_pass_parts(), config, (s.relpath for s in project_files))
     settings = Settings.build(
         config, rules, fix=options.fix, want_diff=options.want_diff, project=facts, unsafe_fixes=options.unsafe_fixes,

@@ -77,13 +77,29 @@ def first_pass_needles(config: Config | None) -> tuple[bytes, ...]:
     return (_BASE_AGENT, _REGISTER, _FIXTURE, _CONTEXT, *legacy)
 
 
-def first_pass_wants(relpath: str, raw: bytes, found: Collection[bytes], config: Config | None) -> bool:
+def first_pass_wants(
+    relpath: str, raw: bytes, found: Collection[bytes], config: Config | None, *, packages: bool = True
+) -> bool:
     """Whether the facts pass needs a `.py` file, given which `first_pass_needles` occur in it:
     one the first pass reads, or one that mentions a legacy name of the config or the user
-    context type."""
-    if _CONTEXT in found or _reads(relpath, raw, found.__contains__):
+    context type. Without `packages`, a package's `__init__.py` is not wanted for its imports
+    alone (see `agents_possible`)."""
+    if _CONTEXT in found or _reads(relpath, raw, found.__contains__, packages):
         return True
     return config is not None and any(name.encode() in found for name in config.legacy)
+
+
+def agents_possible(parts: Iterable[tuple[str, FirstPass | None]]) -> bool:
+    """Whether the project can have an agent class, judged from the first-pass parts of every
+    file but the packages wanted for their imports alone.
+
+    A class is an agent through a class whose bases name `BaseAgent`, or through a
+    registration, and a file holding either is wanted for that. A package wanted for its
+    imports alone names neither, nor a legacy name or the context type: its part adds no fact
+    and its classes and re-exports matter only when this is true.
+    """
+    scanned = [part.agents for _, part in parts if part is not None]
+    return any(item.registrations for item in scanned) or bool(resolve_agents(scanned))
 
 
 def first_pass_reads(relpath: str, raw: bytes) -> bool:
@@ -93,10 +109,10 @@ def first_pass_reads(relpath: str, raw: bytes) -> bool:
     return _reads(relpath, raw, raw.__contains__)
 
 
-def _reads(relpath: str, raw: bytes, has: Callable[[bytes], bool]) -> bool:
+def _reads(relpath: str, raw: bytes, has: Callable[[bytes], bool], packages: bool = True) -> bool:
     """`first_pass_reads`, with `has` telling whether a needle occurs in `raw`."""
     name = relpath.rpartition("/")[2]
-    if has(_BASE_AGENT) or (name == "__init__.py" and b"import" in raw):
+    if has(_BASE_AGENT) or (packages and name == "__init__.py" and b"import" in raw):
         return True
     if name == "conftest.py" and has(_FIXTURE):
         return True

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import itertools
 import pickle
+import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from migrator import engine
+from migrator import engine, project
 from migrator.analysis.legacy import LegacyIndex
 from migrator.analysis.visitor import analyze_module
 from migrator.screen import Needles, Screen, called_at
 from migrator.session import Session
-from tests.conftest import write
+from tests.conftest import FACTORY, write
 
 AGENT = b"TriageSubAgent"
 
@@ -157,6 +158,56 @@ def test_an_agent_class_re_exported_by_its_package_is_found_where_it_is_built(tm
     )
     result = Session.open([tmp_path], ["all"]).run()
     assert [(f.rule, f.path) for f in result.findings] == [("MIG008", "app/handler.py")]
+
+
+def _first_pass_parses(monkeypatch) -> list[str]:
+    parsed: list[str] = []
+    real = project._first_pass
+    monkeypatch.setattr(project, "_first_pass", lambda relpath, *rest: parsed.append(relpath) or real(relpath, *rest))
+    return parsed
+
+
+def test_a_package_that_only_imports_is_parsed_when_an_agent_class_exists(tmp_path: Path, monkeypatch):
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.migrator]\n",
+            "app/agents/__init__.py": "from .triage import TriageSubAgent\n",
+            "app/agents/triage.py": AGENTS,
+            "app/handler.py": "from app.agents import TriageSubAgent\n\n\nasync def handle(llm):\n    return TriageSubAgent(llm)\n",
+        },
+    )
+    parsed = _first_pass_parses(monkeypatch)
+    result = Session.open([tmp_path], ["all"]).run()
+    assert "app/agents/__init__.py" in parsed
+    assert [(f.rule, f.path) for f in result.findings] == [("MIG008", "app/handler.py")]
+
+
+def test_without_an_agent_class_a_package_that_only_imports_is_not_parsed(tmp_path: Path, monkeypatch):
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.migrator]\n",
+            "app/__init__.py": "from .models import Thing\n",
+            "app/models.py": "class Thing:\n    pass\n",
+            "app/routes.py": f"from {FACTORY} import get_agent_instance_factory\n\n\nasync def handle():\n    return get_agent_instance_factory()\n",
+        },
+    )
+    parsed = _first_pass_parses(monkeypatch)
+    deferred = Session.open([tmp_path], ["all"]).run()
+    assert "app/__init__.py" not in parsed and deferred.findings
+    # A run that keeps an index parses every package, and finds the same.
+    assert Session.open([tmp_path], ["all"]).run(use_cache=True).findings == deferred.findings
+    assert "app/__init__.py" in parsed
+
+
+@pytest.mark.parametrize("sample", ["netra_sample", "realistic_sample"])
+def test_the_samples_scan_the_same_with_their_packages_parsed_after_the_sweep_or_during_it(tmp_path: Path, sample: str):
+    root = tmp_path / sample
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / sample, root)
+    deferred = Session.open([root], ["all"]).run()
+    eager = Session.open([root], ["all"]).run(use_cache=True)
+    assert deferred.findings and deferred.findings == eager.findings
 
 
 def test_a_test_double_is_not_indexed_so_its_construction_is_no_candidate(tmp_path: Path, monkeypatch):
