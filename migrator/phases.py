@@ -40,18 +40,14 @@ DEFAULT_PHASES = (
 )
 
 
-def _matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
-    """Whether a normalised relative path matches the gitignore-style `patterns`.
+def _matcher(patterns: Sequence[str], joined: str | None) -> Callable[[str], bool]:
+    """Whether a normalised relative path matches the gitignore-style `patterns`, given what
+    `_joined` makes of them.
 
     Phase patterns rarely negate. Without negations a path matches when any pattern does, so
     the patterns' regexes are joined into one (pathspec checks them one by one); with a
     negation, or regexes this cannot join, pathspec decides.
     """
-    return _matcher_for(patterns, _joined(patterns))
-
-
-def _matcher_for(patterns: Sequence[str], joined: str | None) -> Callable[[str], bool]:
-    """`_matcher`, given what `_joined` makes of the patterns."""
     if joined is None:
         import pathspec
 
@@ -115,7 +111,7 @@ class PhaseMap:
         by_id = {phase.id: phase for phase in phases}
         ordered = [by_id[pid] for pid in MATCH_ORDER]
         joined = [_joined(phase.patterns) for phase in ordered]
-        self._ordered = [(phase, _matcher_for(phase.patterns, regex)) for phase, regex in zip(ordered, joined)]
+        self._ordered = [(phase, _matcher(phase.patterns, regex)) for phase, regex in zip(ordered, joined)]
         self._phases = tuple(by_id[pid] for pid in PHASE_IDS)
         # When every phase's patterns join into one regex, one match of their alternation (tried
         # in MATCH_ORDER, the first that matches wins) decides a path, instead of one per phase.

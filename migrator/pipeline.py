@@ -36,7 +36,6 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
     project_files = session.project_files or [source for source, _ in session.files]
     known = Settings.build(config, rules).screen
     needles = Needles([*sorted(known.plain), *project.first_pass_needles(config)])
-    spec = batch.SweepSpec(known, needles, project.FirstPassReader.of(config, use_cache=options.use_cache), config)
     if progress is not None:
         progress.start(len(session.files))
     ruled_phases = {phase for rule in rules for phase in rule.phases}
@@ -54,10 +53,11 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
             to_read.append(task)
         else:
             reused.append((task, entry))
-    if new is None and batch.sweeps_in_process(len(to_read), options.jobs):
-        # Without an index to record parts in, a sweep in this process leaves the packages
-        # wanted for their imports alone unparsed until an agent class is possible.
-        spec = dataclasses.replace(spec, defer_packages=True)
+    # Without an index to record parts in, a sweep in this process leaves the packages wanted
+    # for their imports alone unparsed until an agent class is possible.
+    defer = new is None and batch.sweeps_in_process(len(to_read), options.jobs)
+    reader = project.FirstPassReader.of(config, use_cache=options.use_cache)
+    spec = batch.SweepSpec(known, needles, reader, config, defer_packages=defer)
     deferred = []
     for outcome in batch.sweep(to_read, swept, spec, options.jobs, progress):
         if outcome.deferred:

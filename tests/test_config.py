@@ -129,7 +129,7 @@ _PATH_PARTS = [
 )
 def test_joined_phase_patterns_match_exactly_what_pathspec_matches(patterns, paths):
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-    matches = phases._matcher(patterns)
+    matches = phases._matcher(patterns, phases._joined(patterns))
     for path in paths:
         assert matches(path) == spec.match_file(path), (patterns, path)
 
