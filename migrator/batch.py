@@ -283,10 +283,17 @@ def analyse_swept(outcome: Swept, spec: AnalysisSpec) -> Analysed:
         if cached is not None and (not fixing or nothing_to_fix(cached, spec.settings)):
             return Analysed(task.position, cached, unmatched)
     result, complete = analyse_one(raw, task.relpath, task.phase, spec.settings)
-    # A run that fixes holds what it rewrote, not what a scan reports: it is not kept.
+    # A run that fixes holds what it rewrote, not what a scan reports: it is not kept here (the
+    # file index keeps those that are what a scan reports).
     if spec.cache is not None and key is not None and complete and not fixing:
         spec.cache.store(key, result)
     return Analysed(task.position, result, unmatched)
+
+
+def as_scan_reports(result: FileResult) -> bool:
+    """Whether a run that fixes gave the result a scan gives: it left the file unchanged and
+    nothing in it is fixable, so nothing was planned, held back or written otherwise."""
+    return result.status is Status.UNCHANGED and not any(finding.fixable for finding in result.findings)
 
 
 def nothing_to_fix(result: FileResult, settings: Settings) -> bool:

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import operator
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +35,8 @@ FORMAT = 1
 KEEP_RUNS = 4
 _CACHED_STATUSES = frozenset({Status.UNCHANGED, Status.FAILED})
 _NOT_CACHED = ("original", "rewritten", "diff")
+# A finding's fields in order (all plain values): what `dataclasses.astuple` gives, without its deep copy.
+_finding_row = operator.attrgetter(*(field.name for field in dataclasses.fields(Finding)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +111,7 @@ def encode_result(result: FileResult) -> dict[str, object] | None:
         if field.name == "status":
             value = value.value
         elif field.name == "findings":
-            value = [dataclasses.astuple(finding) for finding in value]
+            value = [_finding_row(finding) for finding in value]
         elif field.name == "depends":
             value = [list(asked) for asked in value]
         elif isinstance(value, tuple) and all(isinstance(item, str) for item in value):

@@ -63,7 +63,7 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
     asked: list[tuple[str, str, bool | None]] = []
     if relpath.endswith(".md"):
         result = _process_markdown(raw, decoded, relpath, phase, rules, settings, asked)
-        if not settings.fix:
+        if _as_scan_reports(settings, result.findings):
             result = dataclasses.replace(result, findings=_with_statements(result.findings, decoded.text))
         return _depending(result, asked)
     try:
@@ -79,9 +79,17 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
     if outcome.rejected:
         failed = FileResult(relpath, phase, Status.FAILED, outcome.findings, message=outcome.rejected, suppressed=outcome.suppressed)
         return _depending(failed, asked)
-    findings = outcome.findings if settings.fix else _with_statements(outcome.findings, decoded.text)
+    findings = outcome.findings
+    if _as_scan_reports(settings, findings):
+        findings = _with_statements(findings, decoded.text)
     result = _result(raw, decoded, relpath, phase, findings, outcome.new_text, settings.want_diff)
     return _depending(dataclasses.replace(result, suppressed=outcome.suppressed) if outcome.suppressed else result, asked)
+
+
+def _as_scan_reports(settings: Settings, findings: tuple[Finding, ...]) -> bool:
+    """Whether the findings are what a scan reports of the file: a scan's, or those of a run
+    that fixes in which none is fixable (nothing was planned, held back or written differently)."""
+    return not settings.fix or not any(finding.fixable for finding in findings)
 
 
 def _with_statements(findings: tuple[Finding, ...], text: str) -> tuple[Finding, ...]:

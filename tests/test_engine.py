@@ -109,3 +109,22 @@ def test_configured_legacy_module_and_reexports():
         findings = assert_unchanged(f"from {module} import get_agent_instance_factory\nF = get_agent_instance_factory()\n", config=config)
         assert [f.rule for f in findings] == ["MIG002", "MIG001"]
     assert assert_unchanged(HEADER + "F = get_agent_instance_factory()\n", config=config) == []
+
+
+MANUAL_ONLY = HEADER + "\n\nasync def handle():\n    return get_agent_instance_factory()\n"
+PATCHED = "from unittest.mock import patch\n\n\n@patch('app.routes.get_agent_instance_factory')\ndef test_x(mocked):\n    pass\n"
+
+
+@pytest.mark.parametrize("unsafe", [False, True])
+@pytest.mark.parametrize(
+    "relpath, source",
+    [("app/module.py", MANUAL_ONLY), ("docs/guide.md", "# Guide\n\n```python\n" + PATCHED + "```\n")],
+)
+def test_a_run_that_fixes_gives_what_a_scan_gives_when_nothing_is_fixable(relpath, source, unsafe):
+    fixing = run_text(source, relpath=relpath, unsafe_fixes=unsafe)
+    scanning = run_text(source, relpath=relpath, fix=False)
+    assert fixing.findings and not any(finding.fixable for finding in fixing.findings)
+    assert fixing == scanning
+    # The lines each finding spans too, which the equality above leaves out: fingerprints read them.
+    assert [f.statement for f in fixing.findings] == [f.statement for f in scanning.findings]
+    assert all(f.statement for f in fixing.findings)

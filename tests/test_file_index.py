@@ -261,3 +261,49 @@ def test_apply_after_a_scan_reports_and_rewrites_as_apply_alone(cli, tmp_path, s
     assert _findings(cli, scanned) == sorted(
         (f["rule"], f["path"]) for f in cli("scan", "--no-cache", "-f", "json", cwd=fresh).json()["findings"]
     )
+
+
+# -- a scan after apply ------------------------------------------------------------------------
+
+
+def test_a_check_after_apply_reads_only_what_the_apply_rewrote(cli, tree, reads):
+    write(tree, {"app/fixable.py": GETTER_USE.replace("def handle():", "def handle(user_context):")})
+    _age(tree, "app/fixable.py")
+    done = cli("apply", "--phase", "all", "-f", "json", cwd=tree).json()
+    assert done["changed_files"] == ["app/fixable.py"]
+    reads.clear()
+    kept = cli("check", "-f", "json", cwd=tree)
+    # routes.py has a finding with nothing to fix: the apply's result is what a scan gives, kept.
+    assert sorted(set(reads)) == ["app/fixable.py"]
+    assert ("MIG001", "app/routes.py") in {(f["rule"], f["path"]) for f in kept.json()["findings"]}
+    assert kept.out == cli("check", "--no-cache", "-f", "json", cwd=tree).out
+
+
+def _applied(cli, root: Path, sample: str, *flags: str) -> set[str]:
+    """The sample copied to `root` and applied (with the index on); the files it rewrote."""
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / sample, root)
+    _age(root)
+    return set(cli("apply", "--phase", "all", "--allow-dirty", "-f", "json", *flags, cwd=root).json()["changed_files"])
+
+
+@pytest.mark.parametrize("unsafe", [False, True])
+@pytest.mark.parametrize("sample", ["realistic_sample", "netra_sample"])
+def test_a_scan_after_apply_reports_as_a_scan_without_the_index(cli, tmp_path, sample, unsafe):
+    root = tmp_path / "tree"
+    assert _applied(cli, root, sample, *(["--unsafe-fixes"] if unsafe else [])), "the sample has fixes to make"
+    kept = cli("scan", "-f", "json", cwd=root)
+    assert kept.out == cli("scan", "--no-cache", "-f", "json", cwd=root).out
+
+
+@pytest.mark.parametrize("sample", ["realistic_sample", "netra_sample"])
+def test_a_scan_after_apply_reads_only_what_it_rewrote_or_could_have_fixed(cli, tmp_path, sample, reads):
+    root = tmp_path / "tree"
+    changed = _applied(cli, root, sample)
+    reads.clear()
+    findings = cli("scan", "-f", "json", cwd=root).json()["findings"]
+    read_again = set(reads)
+    fixable = {f["path"] for f in findings if f["fixable"]}
+    # The safe fixes leave the facts as they were: of the files with findings, those whose
+    # findings all need a person keep the apply's result and are not read.
+    assert read_again <= changed | fixable
+    assert {f["path"] for f in findings} - changed - fixable - read_again
