@@ -88,19 +88,17 @@ def _joined_by_pathspec(patterns: Sequence[str]) -> str | None:
 
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
-# The default phases' patterns joined as `_joined_by_pathspec` joins them (a test holds each to
-# pathspec's own matching), so that a project with the default phases, in a git work tree or
-# without ignore files and excludes, runs without importing pathspec: about 10 ms a command.
+# The default phases' patterns as one regex each (a test holds each to pathspec's own matching),
+# so that a project with the default phases, in a git work tree or without ignore files and
+# excludes, runs without importing pathspec: about 10 ms a command. Each is the alternation of
+# pathspec's regexes with their shared `^(?:.+/)?` (any folders) taken out, which the matcher
+# then tries once per split of the path instead of once per pattern: three times as fast.
 _DEFAULT_JOINED = {
     ("*",): "(?:.)",
     ("tests/", "test/", "**/tests/", "test_framework/", "test_*.py", "*_test.py", "conftest.py"): (
-        r"(?:^(?:.+/)?tests(?:/))|(?:^(?:.+/)?test(?:/))|(?:^(?:.+/)?tests(?:/))|(?:^(?:.+/)?test_framework(?:/))"
-        r"|(?:^(?:.+/)?test_[^/]*\.py(?:(?:/)|$))|(?:^(?:.+/)?[^/]*_test\.py(?:(?:/)|$))"
-        r"|(?:^(?:.+/)?conftest\.py(?:(?:/)|$))"
+        r"^(?:.+/)?(?:tests/|test/|test_framework/|test_[^/]*\.py(?:/|$)|[^/]*_test\.py(?:/|$)|conftest\.py(?:/|$))"
     ),
-    ("examples/", "scripts/", "docs/", "*.md"): (
-        r"(?:^(?:.+/)?examples(?:/))|(?:^(?:.+/)?scripts(?:/))|(?:^(?:.+/)?docs(?:/))|(?:^(?:.+/)?[^/]*\.md(?:(?:/)|$))"
-    ),
+    ("examples/", "scripts/", "docs/", "*.md"): r"^(?:.+/)?(?:examples/|scripts/|docs/|[^/]*\.md(?:/|$))",
 }
 
 
@@ -115,11 +113,11 @@ class PhaseMap:
         self._phases = tuple(by_id[pid] for pid in PHASE_IDS)
         # When every phase's patterns join into one regex, one match of their alternation (tried
         # in MATCH_ORDER, the first that matches wins) decides a path, instead of one per phase.
-        self._groups = [(f"phase{number}", phase.id) for number, phase in enumerate(ordered)]
+        self._groups = {f"phase{number}": phase.id for number, phase in enumerate(ordered)}
         self._either: re.Pattern[str] | None = None
         if all(regex is not None for regex in joined):
             with contextlib.suppress(re.error):
-                alternatives = (f"(?P<{group}>{regex})" for (group, _), regex in zip(self._groups, joined))
+                alternatives = (f"(?P<{group}>{regex})" for group, regex in zip(self._groups, joined))
                 self._either = re.compile("|".join(alternatives))
 
     @property
@@ -132,7 +130,9 @@ class PhaseMap:
             found = self._either.match(relpath)
             if found is None:
                 return None
-            return next(phase_id for group, phase_id in self._groups if found.group(group) is not None)
+            # The phase's group encloses any other group of its alternative: it closed last.
+            assert found.lastgroup is not None
+            return self._groups[found.lastgroup]
         for phase, matches in self._ordered:
             if matches(relpath):
                 return phase.id
