@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
-from migrator.results import FileResult, RunResult, Status
+from migrator.results import FileResult, RunResult, Status, makes_a_fix
 
 if TYPE_CHECKING:
     from migrator.analysis.facts_cache import FirstPass
@@ -283,23 +283,18 @@ def analyse_swept(outcome: Swept, spec: AnalysisSpec) -> Analysed:
         if cached is not None and (not fixing or nothing_to_fix(cached, spec.settings)):
             return Analysed(task.position, cached, unmatched)
     result, complete = analyse_one(raw, task.relpath, task.phase, spec.settings)
-    # A run that fixes holds what it rewrote, not what a scan reports: it is not kept here (the
-    # file index keeps those that are what a scan reports).
+    # A run that fixes is not kept here, even where its result is a scan's: writing an entry
+    # per file costs an apply more than the next check gains (the file index keeps those).
     if spec.cache is not None and key is not None and complete and not fixing:
         spec.cache.store(key, result)
     return Analysed(task.position, result, unmatched)
 
 
-def as_scan_reports(result: FileResult) -> bool:
-    """Whether a run that fixes gave the result a scan gives: it left the file unchanged and
-    nothing in it is fixable, so nothing was planned, held back or written otherwise."""
-    return result.status is Status.UNCHANGED and not any(finding.fixable for finding in result.findings)
-
-
 def nothing_to_fix(result: FileResult, settings: Settings) -> bool:
-    """Whether a scan's result of a file is also what a run that fixes would give: it has no fix
-    this run would make (an unsafe fix is made only with `--unsafe-fixes`)."""
-    return not any(f.fixable and (settings.unsafe_fixes or not f.unsafe) for f in result.findings)
+    """Whether a run with these settings gives a file the result a scan gives: it makes none of
+    the result's fixes (an unsafe fix is made only with `--unsafe-fixes`), so it plans, holds
+    back and writes nothing a scan does not. Either result then stands for the other."""
+    return not makes_a_fix(result.findings, settings.unsafe_fixes)
 
 
 def analyse_one(raw: bytes, relpath: str, phase: str, settings: Settings) -> tuple[FileResult, bool]:

@@ -16,7 +16,7 @@ from migrator.analysis.model import ModuleModel, Pos, Reference
 from migrator.discovery import SourceFile
 from migrator.markdown import python_fences, replace_fences
 from migrator.name_scope import bound_at_module_level, with_import_bindings
-from migrator.results import FileResult, Finding, Status
+from migrator.results import FileResult, Finding, Status, makes_a_fix
 from migrator.rules import Rule
 from migrator.settings import Settings
 from migrator.sourcefile import DecodeError, SourceText
@@ -88,8 +88,8 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
 
 def _as_scan_reports(settings: Settings, findings: tuple[Finding, ...]) -> bool:
     """Whether the findings are what a scan reports of the file: a scan's, or those of a run
-    that fixes in which none is fixable (nothing was planned, held back or written differently)."""
-    return not settings.fix or not any(finding.fixable for finding in findings)
+    that fixes none of them (it planned, held back and wrote nothing a scan does not)."""
+    return not settings.fix or not makes_a_fix(findings, settings.unsafe_fixes)
 
 
 def _with_statements(findings: tuple[Finding, ...], text: str) -> tuple[Finding, ...]:

@@ -31,8 +31,8 @@ class Options:
 def run(session: Session, options: Options, progress: batch.Progress | None) -> RunResult:
     """Process the session's files. With the cache on, files the file index knows unchanged
     are not read: their part of the facts and their results come from it. A run that fixes
-    takes a scan's result only where it has nothing to fix, and keeps of its own only those a
-    scan would give (files it left alone with nothing fixable)."""
+    takes a scan's result where it has nothing to fix, and keeps its own there too: the two
+    are the same."""
     config, rules = session.config, session.rules
     project_files = session.project_files or [source for source, _ in session.files]
     known = Settings.build(config, rules).screen
@@ -117,7 +117,7 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
             new.entries[relpath] = entry._replace(added=done.added)
         result = done.result
         if (outcome.state == batch.CANDIDATE or done.added) and result is not None and result.status is not Status.FAILED:
-            encoded = encode_result(result) if not options.fix or batch.as_scan_reports(result) else None
+            encoded = encode_result(result) if not options.fix or batch.nothing_to_fix(result, settings) else None
             if encoded is not None:
                 new.results[relpath] = encoded
 

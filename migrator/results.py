@@ -7,7 +7,7 @@ import enum
 import functools
 import operator
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -48,6 +48,12 @@ class Finding:
             "reason": self.reason,
             "safety": self.safety if self.fixable else None,
         }
+
+
+def makes_a_fix(findings: Iterable[Finding], unsafe_fixes: bool) -> bool:
+    """Whether a run that fixes writes a fix for any of the findings: an unsafe one only with
+    `unsafe_fixes`."""
+    return any(finding.fixable and (unsafe_fixes or not finding.unsafe) for finding in findings)
 
 
 class Status(enum.Enum):

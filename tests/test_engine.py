@@ -115,15 +115,21 @@ MANUAL_ONLY = HEADER + "\n\nasync def handle():\n    return get_agent_instance_f
 PATCHED = "from unittest.mock import patch\n\n\n@patch('app.routes.get_agent_instance_factory')\ndef test_x(mocked):\n    pass\n"
 
 
-@pytest.mark.parametrize("unsafe", [False, True])
 @pytest.mark.parametrize(
-    "relpath, source",
-    [("app/module.py", MANUAL_ONLY), ("docs/guide.md", "# Guide\n\n```python\n" + PATCHED + "```\n")],
+    "relpath, source, unsafe",
+    [
+        ("app/module.py", MANUAL_ONLY, False),
+        ("app/module.py", MANUAL_ONLY, True),
+        ("docs/guide.md", "# Guide\n\n```python\n" + PATCHED + "```\n", True),
+        # A snippet's fixes are unsafe: without --unsafe-fixes, a run that fixes makes none.
+        ("docs/guide.md", "# Guide\n\n```python\n" + MANUAL_ONLY + "```\n", False),
+    ],
 )
-def test_a_run_that_fixes_gives_what_a_scan_gives_when_nothing_is_fixable(relpath, source, unsafe):
+def test_a_run_that_fixes_gives_what_a_scan_gives_when_it_fixes_nothing(relpath, source, unsafe):
     fixing = run_text(source, relpath=relpath, unsafe_fixes=unsafe)
     scanning = run_text(source, relpath=relpath, fix=False)
-    assert fixing.findings and not any(finding.fixable for finding in fixing.findings)
+    assert fixing.findings and fixing.status is Status.UNCHANGED
+    assert not any(f.fixable and (unsafe or not f.unsafe) for f in fixing.findings)
     assert fixing == scanning
     # The lines each finding spans too, which the equality above leaves out: fingerprints read them.
     assert [f.statement for f in fixing.findings] == [f.statement for f in scanning.findings]

@@ -296,14 +296,14 @@ def test_a_scan_after_apply_reports_as_a_scan_without_the_index(cli, tmp_path, s
 
 
 @pytest.mark.parametrize("sample", ["realistic_sample", "netra_sample"])
-def test_a_scan_after_apply_reads_only_what_it_rewrote_or_could_have_fixed(cli, tmp_path, sample, reads):
+def test_a_scan_after_apply_reads_only_what_it_rewrote_or_failed_to_fix(cli, tmp_path, sample, reads):
     root = tmp_path / "tree"
     changed = _applied(cli, root, sample)
     reads.clear()
     findings = cli("scan", "-f", "json", cwd=root).json()["findings"]
     read_again = set(reads)
-    fixable = {f["path"] for f in findings if f["fixable"]}
-    # The safe fixes leave the facts as they were: of the files with findings, those whose
-    # findings all need a person keep the apply's result and are not read.
-    assert read_again <= changed | fixable
-    assert {f["path"] for f in findings} - changed - fixable - read_again
+    unfixed = {f["path"] for f in findings if f["fixable"] and f["safety"] == "safe"}
+    # The safe fixes leave the facts as they were: of the files with findings, those the apply
+    # made no fix in (every finding needs a person, or its fix is unsafe) keep its result.
+    assert read_again <= changed | unfixed
+    assert {f["path"] for f in findings if f["fixable"]} - changed - unfixed - read_again
