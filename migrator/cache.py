@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import migrator
 from migrator.results import FileResult, Finding, Status
-from migrator.writer import atomic_write, state_folder, unwritable_state
+from migrator.writer import atomic_write, oldest_beyond, state_folder, unwritable_state
 
 if TYPE_CHECKING:
     from migrator.analysis.facts import CodebaseFacts
@@ -135,8 +135,7 @@ def decode_result(data: dict) -> FileResult:
 
 def _prune(base: Path, keep: str) -> None:
     """Remove the oldest run folders beyond KEEP_RUNS; another run may be removing them too."""
-    runs = sorted((entry for entry in os.scandir(base) if entry.is_dir() and entry.name != keep), key=_mtime)
-    for entry in runs[: max(0, len(runs) - (KEEP_RUNS - 1))]:
+    for entry in oldest_beyond(base, keep, KEEP_RUNS, is_dir=True):
         try:
             for child in os.scandir(entry.path):
                 with contextlib.suppress(OSError):
@@ -144,13 +143,6 @@ def _prune(base: Path, keep: str) -> None:
             os.rmdir(entry.path)
         except OSError:
             continue
-
-
-def _mtime(entry: os.DirEntry) -> float:
-    try:
-        return entry.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 def run_key(config: Config, rules: Sequence[Rule], facts: ProjectFacts) -> str:

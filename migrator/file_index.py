@@ -1,5 +1,10 @@
-"""The file index, `.migrator/index.json`: what the last scan learnt of each file, trusted without
-reading the file while its size, modification and change times and inode are those recorded.
+"""The file index, `.migrator/index/<sweep key>.json`: what the last scan learnt of each file,
+trusted without reading the file while its size, modification and change times and inode are
+those recorded.
+
+There is one index per sweep key (the tool, the config, the rules run and the needles), the
+KEEP most recently written kept, as Ruff keeps a cache per settings: commands that run
+different rules in one tree (`check --select ...`, `apply --rule ...`) each find their own.
 
 Like git's index: a file written in the last seconds before a scan may change again within the
 same timestamp, so such an entry is kept without its stat and the next scan reads the file.
@@ -14,18 +19,21 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from migrator.writer import atomic_write, state_folder, unwritable_state
+from migrator.writer import atomic_write, oldest_beyond, state_folder, unwritable_state
 
 if TYPE_CHECKING:
     from migrator.analysis.facts_cache import FirstPass
     from migrator.cache import ResultCache
     from migrator.results import FileResult
 
-INDEX = Path(".migrator") / "index.json"
+INDEX_DIR = Path(".migrator") / "index"
 FORMAT = 2
+# Indexes of other sweep keys kept beside the current one.
+KEEP = 4
 # A file modified this close to the start of the scan that saw it is read again next time.
 RACY_NS = 2_000_000_000
 
@@ -59,7 +67,7 @@ class FileIndex:
     def load(cls, root: Path, sweep_key: str) -> FileIndex:
         """The index of `root` for this sweep key; empty when there is none, it is unreadable or
         it was written for another key or format."""
-        path = root / INDEX
+        path = root / INDEX_DIR / f"{sweep_key}.json"
         try:
             data = json.loads(path.read_bytes())
             if data["format"] != FORMAT or data["sweep"] != sweep_key:
@@ -125,3 +133,6 @@ class FileIndex:
             atomic_write(self.path, json.dumps(data, separators=(",", ":")).encode(), durable=False)
         except OSError as error:
             raise unwritable_state(f"the file index {self.path}", error) from None
+        for entry in oldest_beyond(self.path.parent, self.path.name, KEEP, is_dir=False):
+            with contextlib.suppress(OSError):  # another run may be removing it too
+                os.unlink(entry.path)

@@ -61,6 +61,32 @@ def remove_temp_files(paths: Iterable[Path]) -> None:
 STATE_FOLDER = ".migrator"
 
 
+def oldest_beyond(base: Path, keep: str, count: int, is_dir: bool) -> list[os.DirEntry]:
+    """The entries of `base` (folders, or files) past the `count` most recently modified, not
+    counting `keep`, which stays whatever its age: those a pruning removes, oldest first."""
+    try:
+        with os.scandir(base) as listing:
+            found = [entry for entry in listing if entry.name != keep and _is(entry, is_dir)]
+    except OSError:
+        return []
+    found.sort(key=_mtime)
+    return found[: max(0, len(found) - (count - 1))]
+
+
+def _is(entry: os.DirEntry, is_dir: bool) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False) if is_dir else entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _mtime(entry: os.DirEntry) -> float:
+    try:
+        return entry.stat(follow_symlinks=False).st_mtime
+    except OSError:
+        return 0.0
+
+
 def state_folder(folder: Path) -> None:
     """Create `folder`, a folder of migrator's own state under `.migrator/`, and mark
     `.migrator/` ignored by git (it holds caches and journals, safe to delete)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from migrator import discovery
-from migrator.file_index import FORMAT, INDEX
+from migrator.file_index import FORMAT, INDEX_DIR, KEEP
 from tests.conftest import FACTORY, write
 
 AGENTS = """
@@ -79,6 +79,12 @@ def reads(monkeypatch) -> list[str]:
     return seen
 
 
+def _index(root: Path) -> Path:
+    """The one index a run wrote under `root`."""
+    (written,) = (root / INDEX_DIR).glob("*.json")
+    return written
+
+
 def _findings(cli, root: Path) -> list[tuple[str, str]]:
     report = cli("scan", "-f", "json", cwd=root).json()
     return sorted((f["rule"], f["path"]) for f in report["findings"])
@@ -86,7 +92,7 @@ def _findings(cli, root: Path) -> list[tuple[str, str]]:
 
 def test_a_second_scan_of_an_unchanged_tree_reads_no_file(cli, tree, reads):
     first = cli("scan", "-f", "json", cwd=tree)
-    assert reads and (tree / INDEX).is_file()
+    assert reads and _index(tree).is_file()
     reads.clear()
     second = cli("scan", "-f", "json", cwd=tree)
     assert reads == []
@@ -147,15 +153,35 @@ def test_a_file_modified_just_before_the_scan_is_read_again_by_the_next(cli, tre
 
 def test_a_corrupt_index_is_ignored_and_written_anew(cli, tree, reads):
     first = cli("scan", "-f", "json", cwd=tree)
-    (tree / INDEX).write_text("{not json")
+    _index(tree).write_text("{not json")
     again = cli("scan", "-f", "json", cwd=tree)
     assert again.out == first.out
-    assert json.loads((tree / INDEX).read_text())["format"] == FORMAT
+    assert json.loads(_index(tree).read_text())["format"] == FORMAT
 
 
 def test_no_cache_neither_reads_nor_writes_the_index(cli, tree):
     cli("scan", "--no-cache", "-f", "json", cwd=tree)
-    assert not (tree / INDEX).exists()
+    assert not (tree / INDEX_DIR).exists()
+
+
+def test_runs_of_other_rules_keep_their_own_index_and_read_nothing_once_warm(cli, tree, reads):
+    every, one_rule = ("check", "-f", "json"), ("check", "--select", "MIG008", "-f", "json")
+    firsts = [cli(*argv, cwd=tree).out for argv in (every, one_rule)]
+    assert len(list((tree / INDEX_DIR).glob("*.json"))) == 2
+    reads.clear()
+    assert [cli(*argv, cwd=tree).out for argv in (every, one_rule)] == firsts
+    assert reads == []
+
+
+def test_only_the_most_recent_indexes_are_kept(cli, tree):
+    rules = ["MIG001", "MIG002", "MIG003", "MIG005", "MIG008", "MIG010"]
+    for rule in rules:
+        cli("check", "--select", rule, "-f", "json", cwd=tree)
+    assert len(list((tree / INDEX_DIR).glob("*.json"))) == KEEP
+    # The last run's index is among those kept: the same run again reads nothing.
+    before = {path.name: path.stat().st_mtime_ns for path in (tree / INDEX_DIR).glob("*.json")}
+    cli("check", "--select", rules[-1], "-f", "json", cwd=tree)
+    assert {path.name: path.stat().st_mtime_ns for path in (tree / INDEX_DIR).glob("*.json")} == before
 
 
 def test_an_index_that_cannot_be_written_is_a_usage_error(cli, tree):
