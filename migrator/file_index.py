@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 INDEX_DIR = Path(".migrator") / "index"
 FORMAT = 2
-# Indexes of other sweep keys kept beside the current one.
+# How many indexes (sweep keys) are kept, the one just written among them.
 KEEP = 4
 # A file modified this close to the start of the scan that saw it is read again next time.
 RACY_NS = 2_000_000_000
@@ -133,6 +133,6 @@ class FileIndex:
             atomic_write(self.path, json.dumps(data, separators=(",", ":")).encode(), durable=False)
         except OSError as error:
             raise unwritable_state(f"the file index {self.path}", error) from None
-        for entry in oldest_beyond(self.path.parent, self.path.name, KEEP, is_dir=False):
+        for entry in oldest_beyond(self.path.parent, self.path.name, KEEP, is_dir=False, suffix=".json"):
             with contextlib.suppress(OSError):  # another run may be removing it too
                 os.unlink(entry.path)

@@ -61,12 +61,14 @@ def remove_temp_files(paths: Iterable[Path]) -> None:
 STATE_FOLDER = ".migrator"
 
 
-def oldest_beyond(base: Path, keep: str, count: int, is_dir: bool) -> list[os.DirEntry]:
-    """The entries of `base` (folders, or files) past the `count` most recently modified, not
-    counting `keep`, which stays whatever its age: those a pruning removes, oldest first."""
+def oldest_beyond(base: Path, keep: str, count: int, is_dir: bool, suffix: str = "") -> list[os.DirEntry]:
+    """The entries of `base` (folders, or files named `*suffix`) past the `count` most recently
+    modified, `keep` counted and kept whatever its age: those a pruning removes, oldest first.
+    A file another run is writing has the temporary name `atomic_write` gives it, and no suffix
+    a caller asks for."""
     try:
         with os.scandir(base) as listing:
-            found = [entry for entry in listing if entry.name != keep and _is(entry, is_dir)]
+            found = [e for e in listing if e.name != keep and e.name.endswith(suffix) and _is(e, is_dir)]
     except OSError:
         return []
     found.sort(key=_mtime)
