@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = Path(".migrator") / "cache"
 FORMAT = 1
-# Older run keys (other configs, rules or tool versions) kept beside the current one.
+# How many run keys' folders are kept (other configs, rules or tool versions), the current one among them.
 KEEP_RUNS = 4
 _CACHED_STATUSES = frozenset({Status.UNCHANGED, Status.FAILED})
 _NOT_CACHED = ("original", "rewritten", "diff")

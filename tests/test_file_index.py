@@ -271,13 +271,18 @@ def test_apply_after_a_scan_reads_only_the_files_it_may_rewrite(cli, tree, reads
     assert ("MIG001", "app/routes.py") in {(f["rule"], f["path"]) for f in done["findings"]}
 
 
+def _copy_sample(sample: str, root: Path) -> None:
+    """A shipped sample copied to `root`, every file old enough for the index to trust."""
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / sample, root)
+    _age(root)
+
+
 @pytest.mark.parametrize("unsafe", [False, True])
 @pytest.mark.parametrize("sample", ["realistic_sample", "netra_sample"])
 def test_apply_after_a_scan_reports_and_rewrites_as_apply_alone(cli, tmp_path, sample, unsafe):
     fresh, scanned = tmp_path / "fresh", tmp_path / "scanned"
     for root in (fresh, scanned):
-        shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / sample, root)
-        _age(root)
+        _copy_sample(sample, root)
     cli("scan", "-f", "json", cwd=scanned)
     argv = ["apply", "--phase", "all", "--allow-dirty", "-f", "json", *(["--unsafe-fixes"] if unsafe else [])]
     alone = cli(*argv, "--no-cache", cwd=fresh).json()
@@ -313,8 +318,7 @@ def test_a_check_after_apply_reads_only_what_the_apply_rewrote(cli, tree, reads)
 
 def _applied(cli, root: Path, sample: str, *flags: str) -> set[str]:
     """The sample copied to `root` and applied (with the index on); the files it rewrote."""
-    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / sample, root)
-    _age(root)
+    _copy_sample(sample, root)
     return set(cli("apply", "--phase", "all", "--allow-dirty", "-f", "json", *flags, cwd=root).json()["changed_files"])
 
 
