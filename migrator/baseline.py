@@ -7,13 +7,14 @@ an edit elsewhere in the file moves a finding without making it new.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 import migrator
 from migrator.exit_codes import UsageError
@@ -59,8 +60,7 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
-@dataclasses.dataclass(frozen=True)
-class Entry:
+class Entry(msgspec.Struct, frozen=True):
     """One tolerated finding. `fingerprint` is None for entries of a plain JSON report, which
     match by rule and path only."""
 
@@ -74,8 +74,7 @@ class Entry:
         return {"rule": self.rule, "path": self.path, "fingerprint": self.fingerprint, "line": self.line, "message": self.message}
 
 
-@dataclasses.dataclass(frozen=True)
-class Comparison:
+class Comparison(msgspec.Struct, frozen=True):
     """How a run's findings compare with a baseline."""
 
     new: tuple[Finding, ...]

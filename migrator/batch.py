@@ -12,12 +12,13 @@ files read again, and only those the added names occur in are analysed.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import heapq
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
+
+import msgspec
 
 from migrator.results import FileResult, RunResult, Status, makes_a_fix
 
@@ -79,8 +80,7 @@ class Swept(NamedTuple):
     deferred: bool = False
 
 
-@dataclasses.dataclass(frozen=True)
-class SweepSpec:
+class SweepSpec(msgspec.Struct, frozen=True):
     """What the sweep looks for; picklable, sent once to each worker."""
 
     screen: Screen
@@ -92,8 +92,7 @@ class SweepSpec:
     defer_packages: bool = False
 
 
-@dataclasses.dataclass
-class Sweep:
+class Sweep(msgspec.Struct):
     """The sweep of a run: each run file's outcome by position, and the first pass's parts."""
 
     outcomes: list[Swept | None]
@@ -202,8 +201,7 @@ def sweeps_in_process(count: int, jobs: int) -> bool:
     return _in_process(count, jobs, SWEEP_PARALLEL_THRESHOLD)
 
 
-@dataclasses.dataclass(frozen=True)
-class AnalysisSpec:
+class AnalysisSpec(msgspec.Struct, frozen=True):
     """What the analysis needs in each worker: the run's settings, the names the facts added
     (None when they added none) and the result cache."""
 
@@ -212,8 +210,7 @@ class AnalysisSpec:
     cache: ResultCache | None
 
 
-@dataclasses.dataclass(frozen=True)
-class Analysed:
+class Analysed(msgspec.Struct, frozen=True):
     """One file's result, and whether the names the facts added occur in it (for an unmatched file)."""
 
     position: int

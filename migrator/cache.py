@@ -9,7 +9,6 @@ entry; an entry that cannot be read back is treated as missing.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import hashlib
 import json
@@ -18,6 +17,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 import migrator
 from migrator.results import FileResult, Finding, Status
@@ -35,18 +36,17 @@ FORMAT = 1
 KEEP_RUNS = 4
 _CACHED_STATUSES = frozenset({Status.UNCHANGED, Status.FAILED})
 _NOT_CACHED = ("original", "rewritten", "diff")
-# A finding's fields in order (all plain values): what `dataclasses.astuple` gives, without its deep copy.
-_finding_row = operator.attrgetter(*(field.name for field in dataclasses.fields(Finding)))
+# A finding's fields in order (all plain values).
+_finding_row = operator.attrgetter(*Finding.__struct_fields__)
 
 
-@dataclasses.dataclass(frozen=True)
-class ResultCache:
+class ResultCache(msgspec.Struct, frozen=True):
     """The entries of one run key: a folder of small JSON files named by their entry key."""
 
     folder: Path
     # The facts the run key covers all but which module binds what: a result that asked is
     # checked against them when it is loaded.
-    codebase: CodebaseFacts | None = dataclasses.field(default=None, compare=False)
+    codebase: CodebaseFacts | None = None
 
     @classmethod
     def open(cls, root: Path, config: Config, rules: Sequence[Rule], facts: ProjectFacts) -> ResultCache:
@@ -104,21 +104,21 @@ def encode_result(result: FileResult) -> dict[str, object] | None:
     if result.status not in _CACHED_STATUSES or any(getattr(result, name) is not None for name in _NOT_CACHED):
         return None
     data: dict[str, object] = {}
-    for field in dataclasses.fields(result):
-        value = getattr(result, field.name)
-        if field.name in _NOT_CACHED:
+    for name in FileResult.__struct_fields__:
+        value = getattr(result, name)
+        if name in _NOT_CACHED:
             continue
-        if field.name == "status":
+        if name == "status":
             value = value.value
-        elif field.name == "findings":
+        elif name == "findings":
             value = [_finding_row(finding) for finding in value]
-        elif field.name == "depends":
+        elif name == "depends":
             value = [list(asked) for asked in value]
         elif isinstance(value, tuple) and all(isinstance(item, str) for item in value):
             value = list(value)
         elif value is not None and not isinstance(value, (str, int, bool)):
             return None
-        data[field.name] = value
+        data[name] = value
     return data
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from migrator._frozen import FrozenDict
 from migrator.exit_codes import UsageError
@@ -52,8 +53,7 @@ DEFAULT_GETTERS: Mapping[str, tuple[str, ...]] = FrozenDict(
 RECEIVER_TYPES: Mapping[str, str] = FrozenDict({"AgentRegistry": "registry"})
 
 
-@dataclasses.dataclass(frozen=True)
-class Config:
+class Config(msgspec.Struct, frozen=True):
     """The validated settings of one project."""
 
     root: Path
@@ -225,7 +225,7 @@ def _parse_phases(raw: Any, where: str) -> tuple[Phase, ...]:
             changes["aliases"] = _str_list(body, "aliases", where, prefix=f"phases.{phase_id}.")
         if "paths" in body:
             changes["patterns"] = _str_list(body, "paths", where, prefix=f"phases.{phase_id}.")
-        by_id[phase_id] = dataclasses.replace(by_id[phase_id], **changes)
+        by_id[phase_id] = msgspec.structs.replace(by_id[phase_id], **changes)
     return tuple(by_id[phase.id] for phase in DEFAULT_PHASES)
 
 

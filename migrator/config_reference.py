@@ -6,16 +6,16 @@ Defaults are read from `migrator.config`, so the reference in the README (genera
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping
+
+import msgspec
 
 from migrator.config import DEFAULT_GETTERS, DEFAULT_IMPORTS, DEFAULT_LEGACY, Config
 from migrator.phases import DEFAULT_PHASES
 
 
-@dataclasses.dataclass(frozen=True)
-class Key:
+class Key(msgspec.Struct, frozen=True):
     name: str
     type: str
     default: str
@@ -27,7 +27,9 @@ def _toml(value: object) -> str:
 
 
 def _default(field: str) -> str:
-    return _toml({f.name: f.default for f in dataclasses.fields(Config)}[field])
+    # A struct's defaults are those of its last fields, in order.
+    defaults = dict(zip(reversed(Config.__struct_fields__), reversed(Config.__struct_defaults__)))
+    return _toml(defaults[field])
 
 
 TOP_LEVEL = (

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from migrator.exit_codes import UsageError
 from migrator.git_listing import start_listing
@@ -23,14 +24,13 @@ ALWAYS_EXCLUDED_SUFFIXES = (".backup",)
 _READ_SIZE = 1 << 18
 
 
-@dataclasses.dataclass(frozen=True)
-class SourceFile:
+class SourceFile(msgspec.Struct, frozen=True):
     """A file to scan: its absolute path and its path relative to the root, with `/`."""
 
     path: str | os.PathLike[str]
     relpath: str
     # (size, mtime_ns, ctime_ns, inode) when discovery took it: what the file index compares.
-    stat: tuple[int, int, int, int] | None = dataclasses.field(default=None, compare=False)
+    stat: tuple[int, int, int, int] | None = None
 
     def read_bytes(self) -> bytes:
         return read_path(self.path)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import difflib
 from collections.abc import Callable, Collection, Mapping, Sequence
+
+import msgspec
 
 from migrator import transforms, verify
 from migrator.analysis import skeleton
@@ -64,7 +65,7 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
     if relpath.endswith(".md"):
         result = _process_markdown(raw, decoded, relpath, phase, rules, settings, asked)
         if _as_scan_reports(settings, result.findings):
-            result = dataclasses.replace(result, findings=_with_statements(result.findings, decoded.text))
+            result = msgspec.structs.replace(result, findings=_with_statements(result.findings, decoded.text))
         return _depending(result, asked)
     try:
         outcome = _run_text(decoded.text, relpath, phase, rules, settings, asked=asked)
@@ -83,7 +84,7 @@ def process_bytes(raw: bytes, relpath: str, phase: str, settings: Settings) -> F
     if _as_scan_reports(settings, findings):
         findings = _with_statements(findings, decoded.text)
     result = _result(raw, decoded, relpath, phase, findings, outcome.new_text, settings.want_diff)
-    return _depending(dataclasses.replace(result, suppressed=outcome.suppressed) if outcome.suppressed else result, asked)
+    return _depending(msgspec.structs.replace(result, suppressed=outcome.suppressed) if outcome.suppressed else result, asked)
 
 
 def _as_scan_reports(settings: Settings, findings: tuple[Finding, ...]) -> bool:
@@ -99,16 +100,15 @@ def _with_statements(findings: tuple[Finding, ...], text: str) -> tuple[Finding,
     if not findings:
         return findings
     lines = text.splitlines()
-    return tuple(dataclasses.replace(f, statement=statement_text(lines, f)) for f in findings)
+    return tuple(msgspec.structs.replace(f, statement=statement_text(lines, f)) for f in findings)
 
 
 def _depending(result: FileResult, asked: list[tuple[str, str, bool | None]]) -> FileResult:
     """The result, with what its plans asked of other modules (a cached copy stands while the answers hold)."""
-    return dataclasses.replace(result, depends=tuple(sorted(set(asked), key=repr))) if asked else result
+    return msgspec.structs.replace(result, depends=tuple(sorted(set(asked), key=repr))) if asked else result
 
 
-@dataclasses.dataclass(frozen=True)
-class _TextOutcome:
+class _TextOutcome(msgspec.Struct, frozen=True):
     findings: tuple[Finding, ...]
     new_text: str | None = None
     rejected: str | None = None
@@ -155,8 +155,7 @@ def _run_text(
     return _TextOutcome(_settled(fixed, planned, reason), current, suppressed=planned.suppressed)
 
 
-@dataclasses.dataclass(frozen=True)
-class _Round:
+class _Round(msgspec.Struct, frozen=True):
     """One round of analysis and planning of a text."""
 
     model: ModuleModel
@@ -166,8 +165,7 @@ class _Round:
     suppressed: int
 
 
-@dataclasses.dataclass(frozen=True)
-class _Target:
+class _Target(msgspec.Struct, frozen=True):
     """What every round of planning one text shares: where it is, the rules and settings, where
     a Markdown fence starts (`snippet_at`), and the answers the plans asked for so far."""
 
@@ -370,7 +368,7 @@ def _settled(fixed: list[Finding], planned: _Round, reason: str) -> tuple[Findin
     """Fixes made so far, and the last round's findings, those it meant to fix now left for review."""
     applied = set(planned.applied)
     left = (
-        dataclasses.replace(f, fixable=False, safety=None, reason=reason) if f in applied else f for f in planned.findings
+        msgspec.structs.replace(f, fixable=False, safety=None, reason=reason) if f in applied else f for f in planned.findings
     )
     return (*fixed, *left)
 
@@ -409,7 +407,7 @@ def _process_markdown(
             replacements[fence.start] = outcome.new_text
     new_text = replace_fences(decoded.text, fences, replacements) if replacements else None
     result = _result(raw, decoded, relpath, phase, tuple(findings), new_text, settings.want_diff)
-    return dataclasses.replace(result, problems=tuple(problems), suppressed=suppressed)
+    return msgspec.structs.replace(result, problems=tuple(problems), suppressed=suppressed)
 
 
 def _result(

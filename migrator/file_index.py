@@ -17,11 +17,12 @@ the facts (a definition they came from) recomputes every result that depends on 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+import msgspec
 
 from migrator.writer import atomic_write, oldest_beyond, state_folder, unwritable_state
 
@@ -50,18 +51,17 @@ class Entry(NamedTuple):
     added: bool | None = None
 
 
-@dataclasses.dataclass
-class FileIndex:
+class FileIndex(msgspec.Struct):
     """The entries of one sweep key (tool, config, rules, needles): a changed key starts afresh."""
 
     path: Path
     sweep_key: str
-    stats: dict[str, Stat] = dataclasses.field(default_factory=dict)
-    entries: dict[str, Entry] = dataclasses.field(default_factory=dict)
-    parts: dict[str, Any] = dataclasses.field(default_factory=dict)  # relpath -> encoded FirstPass or None
+    stats: dict[str, Stat] = msgspec.field(default_factory=dict)
+    entries: dict[str, Entry] = msgspec.field(default_factory=dict)
+    parts: dict[str, Any] = msgspec.field(default_factory=dict)  # relpath -> encoded FirstPass or None
     run_key: str | None = None
     screen_key: str | None = None
-    results: dict[str, Any] = dataclasses.field(default_factory=dict)  # relpath -> encoded FileResult
+    results: dict[str, Any] = msgspec.field(default_factory=dict)  # relpath -> encoded FileResult
 
     @classmethod
     def load(cls, root: Path, sweep_key: str) -> FileIndex:

@@ -3,10 +3,11 @@ and fixes, and the warnings about a configuration that matched nothing."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from migrator.exit_codes import UsageError
 from migrator.output_file import write_text
@@ -40,7 +41,7 @@ def open_session(
         kept = tuple(pair for pair in session.files if pair[0].relpath in discovered)
         if len(kept) < len(session.files):
             messages.detail(f"--force-exclude: {len(session.files) - len(kept)} named file(s) excluded")
-        session = dataclasses.replace(session, files=kept)
+        session = msgspec.structs.replace(session, files=kept)
     messages.detail(f"project root: {config.root}; configuration: {config.source or 'none (defaults)'}")
     if not session.files and allow_no_files:
         messages.status("no file to scan: every path given is excluded, or in another phase")
@@ -54,14 +55,13 @@ def open_session(
         )
     if part is not None:
         total = len(session.files)
-        session = dataclasses.replace(session, files=part.select(session.files))
+        session = msgspec.structs.replace(session, files=part.select(session.files))
         messages.detail(f"shard {part}: {len(session.files)} of {total} file(s)")
     messages.detail(f"{len(session.files)} file(s) to scan, {len(session.rules)} rule(s)")
     return session
 
 
-@dataclasses.dataclass(frozen=True)
-class Gate:
+class Gate(msgspec.Struct, frozen=True):
     """A run's findings as a check reports them: all of them, or only those not in the baseline."""
 
     result: RunResult
@@ -115,7 +115,7 @@ def apply_baseline(
 def only(result: RunResult, keep: set[Finding]) -> RunResult:
     """The run with only the given findings left in its files."""
     return RunResult(
-        tuple(dataclasses.replace(r, findings=tuple(f for f in r.findings if f in keep)) for r in result.files)
+        tuple(msgspec.structs.replace(r, findings=tuple(f for f in r.findings if f in keep)) for r in result.files)
     )
 
 

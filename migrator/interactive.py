@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Callable
 from types import MappingProxyType
+
+import msgspec
 
 from migrator.exit_codes import UsageError
 from migrator.results import RunResult, Status
@@ -16,8 +17,7 @@ ANSWERS = MappingProxyType(
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class Review:
+class Review(msgspec.Struct, frozen=True):
     """The run narrowed to the files accepted, and how many were offered."""
 
     result: RunResult
@@ -50,7 +50,7 @@ def review(result: RunResult, ask: Callable[[str], str | None], show: Callable[[
         accept_rest = answer == "all"
         stopped = answer == "quit"
     files = tuple(
-        dataclasses.replace(r, status=Status.UNCHANGED, rewritten=None, diff=None)
+        msgspec.structs.replace(r, status=Status.UNCHANGED, rewritten=None, diff=None)
         if r.status is Status.CHANGED and not decided.get(r.path, False)
         else r
         for r in result.files

@@ -7,12 +7,13 @@ Writing them once per run, not once per file, keeps a large apply linear.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
 import secrets
 from pathlib import Path
+
+import msgspec
 
 from migrator.exit_codes import UsageError
 from migrator.writer import atomic_write
@@ -25,8 +26,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclasses.dataclass(frozen=True)
-class JournalEntry:
+class JournalEntry(msgspec.Struct, frozen=True):
     """One rewritten file: hashes before and after, its mode, and where its original bytes are."""
 
     path: str
@@ -37,8 +37,7 @@ class JournalEntry:
     length: int
 
 
-@dataclasses.dataclass
-class Run:
+class Run(msgspec.Struct):
     """One apply run as recorded on disk."""
 
     folder: Path
@@ -58,7 +57,7 @@ class Run:
             "created": self.created,
             "phases": self.phases,
             "status": self.status,
-            "files": [dataclasses.asdict(entry) for entry in self.entries],
+            "files": [msgspec.structs.asdict(entry) for entry in self.entries],
         }
         atomic_write(self.manifest, (json.dumps(data, indent=2) + "\n").encode())
 

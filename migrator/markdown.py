@@ -5,8 +5,9 @@ Only the fence's code changes; every other byte of the document stays as it was.
 
 from __future__ import annotations
 
-import dataclasses
 import re
+
+import msgspec
 
 _OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\r\n]*)$")
 _PYTHON_INFO = frozenset({"python", "py", "python3", "pycon3", "py3"})
@@ -18,8 +19,7 @@ _OLD_LABEL = re.compile(r"(?i)\b(?:before|old|bad|deprecated|wrong|legacy)\b|wha
 _OLD_COMMENT = re.compile(r"(?im)^\s*#\s*(?:\u274c\s*)?(?:bad|old|before|deprecated|wrong)\b\s*[:\-]|^\s*#\s*\u274c")
 
 
-@dataclasses.dataclass(frozen=True)
-class Fence:
+class Fence(msgspec.Struct, frozen=True):
     """A Python fence: its code (indentation removed) and where that code starts in the file."""
 
     first_line: int  # 1-based line of the first code line

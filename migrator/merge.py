@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from migrator.exit_codes import UsageError
-from migrator.results import Finding
+from migrator.results import Finding, report_order
 
 _FINDING_FIELDS = ("path", "line", "column", "end_line", "end_column", "rule", "phase", "message", "fixable")
 
 
-@dataclasses.dataclass(frozen=True)
-class Merged:
+class Merged(msgspec.Struct, frozen=True):
     """Findings (with their fingerprints, when the reports carry them), errors and totals."""
 
     findings: tuple[Finding, ...]
@@ -77,7 +77,7 @@ def merge(paths: Sequence[Path]) -> Merged:
         errors.extend({"path": str(e.get("path", "")), "message": str(e.get("message", ""))} for e in doc.get("errors", []))
     if len(roots) > 1:
         raise UsageError(f"the reports come from different roots: {', '.join(sorted(roots))}")
-    findings.sort(key=lambda item: item[0])
+    findings.sort(key=lambda item: report_order(item[0]))
     return Merged(
         findings=tuple(f for f, _, _ in findings),
         fingerprints=tuple(fp for _, fp, _ in findings),

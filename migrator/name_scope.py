@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import ast
 import bisect
-import dataclasses
 import keyword
 import re
 from collections.abc import Callable, Iterator, Sequence
+
+import msgspec
 
 from migrator.analysis.positions import any_between, first_line
 from migrator.transforms._kept_lines import line_opcodes, split_lines
@@ -45,8 +46,7 @@ _TYPING_IMPORT = re.compile(
 _EXPRESSION_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
-@dataclasses.dataclass(frozen=True)
-class Change:
+class Change(msgspec.Struct, frozen=True):
     """The names a rewrite can have made worse: the identifiers on the lines it changed, added,
     removed or moved to another block. `words` is None when whole modules must be compared."""
 

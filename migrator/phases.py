@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from migrator.exit_codes import UsageError
 
@@ -18,8 +19,7 @@ PHASE_IDS = ("2A", "2B", "2C")
 MATCH_ORDER = ("2B", "2C", "2A")
 
 
-@dataclasses.dataclass(frozen=True)
-class Phase:
+class Phase(msgspec.Struct, frozen=True):
     """One phase: its id, its aliases and the path patterns that select its files."""
 
     id: str

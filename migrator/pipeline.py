@@ -3,9 +3,10 @@ facts, the analysis, and the index written back for the next scan."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from migrator import batch, project
 from migrator.cache import ResultCache, encode_result, setup_key
@@ -19,8 +20,7 @@ if TYPE_CHECKING:
     from migrator.session import Session
 
 
-@dataclasses.dataclass(frozen=True)
-class Options:
+class Options(msgspec.Struct, frozen=True):
     fix: bool = False
     want_diff: bool = False
     jobs: int = 0

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from migrator._frozen import FrozenDict
 from migrator.analysis.agents import (
@@ -32,8 +33,7 @@ if TYPE_CHECKING:
 FIXTURE_NAME = "test_user_context"
 
 
-@dataclasses.dataclass(frozen=True)
-class ProjectFacts:
+class ProjectFacts(msgspec.Struct, frozen=True):
     """Cross-file facts: conftest.py fixtures, agent classes and the registry's default agents."""
 
     conftest_fixture_dirs: frozenset[str] = frozenset()
@@ -173,8 +173,7 @@ def from_parts(
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class FirstPassReader:
+class FirstPassReader(msgspec.Struct, frozen=True):
     """Reads one file's part of the first pass; picklable, so worker processes can use it."""
 
     legacy_names: frozenset[str] | None
@@ -255,12 +254,12 @@ def _runtime_context() -> FileFacts | None:
         return None
     if context.context is None:
         return None
-    merged = dataclasses.replace(
+    merged = msgspec.structs.replace(
         context.context,
         placeholder_values=context.context.placeholder_values | values,
         placeholder_prefixes=tuple(sorted({*context.context.placeholder_prefixes, *prefixes})),
     )
-    return dataclasses.replace(context, context=merged)
+    return msgspec.structs.replace(context, context=merged)
 
 
 def _is_conftest(relpath: str) -> bool:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import functools
 import operator
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+import msgspec
 
-@dataclasses.dataclass(frozen=True, order=True)
-class Finding:
+
+class Finding(msgspec.Struct, frozen=True):
     """One deprecated use: where it is, which rule found it, and whether it can be fixed."""
 
     path: str
@@ -27,8 +27,8 @@ class Finding:
     # "safe" or "unsafe" for a fixable finding (unsafe fixes are written only when asked for), else None.
     safety: str | None = None
     # The normalised text of the lines it spans, as a scan read them (for its fingerprint), so
-    # a report from cached results need not read the file again. Not part of its identity.
-    statement: str | None = dataclasses.field(default=None, compare=False, repr=False)
+    # a report from cached results need not read the file again.
+    statement: str | None = None
 
     @property
     def unsafe(self) -> bool:
@@ -63,8 +63,7 @@ class Status(enum.Enum):
     FAILED = "failed"
 
 
-@dataclasses.dataclass(frozen=True)
-class FileResult:
+class FileResult(msgspec.Struct, frozen=True):
     """How one file ended: its findings and, for a rewrite, the bytes before and after."""
 
     path: str
@@ -83,21 +82,19 @@ class FileResult:
     depends: tuple[tuple[str, str, bool | None], ...] = ()
 
 
-@dataclasses.dataclass(frozen=True)
-class FileError:
+class FileError(msgspec.Struct, frozen=True):
     """A file, or a part of one, that could not be checked or rewritten."""
 
     path: str
     message: str
 
 
-# The order `Finding`'s own comparisons give, read in one call per finding instead of two
-# tuples built for every comparison.
-_FINDING_ORDER = operator.attrgetter(*(field.name for field in dataclasses.fields(Finding) if field.compare))
+# The sort key of findings in a report: where they are, then what they say (every field but the
+# statement, which the lines they span decide).
+report_order = operator.attrgetter(*(name for name in Finding.__struct_fields__ if name != "statement"))
 
 
-@dataclasses.dataclass(frozen=True)
-class RunResult:
+class RunResult(msgspec.Struct, frozen=True, dict=True):
     """Every file's result, in path order."""
 
     files: tuple[FileResult, ...]
@@ -106,7 +103,7 @@ class RunResult:
     # the status line, the exit code), and a large tree's run holds thousands of findings.
     @functools.cached_property
     def findings(self) -> tuple[Finding, ...]:
-        return tuple(sorted((f for result in self.files for f in result.findings), key=_FINDING_ORDER))
+        return tuple(sorted((f for result in self.files for f in result.findings), key=report_order))
 
     @functools.cached_property
     def errors(self) -> tuple[FileError, ...]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from migrator._frozen import FrozenDict
 from migrator.exit_codes import UsageError
@@ -31,8 +32,7 @@ _DOC_KEYS = {"what", "why", "not_reported", "example"}
 _DIRECTIVE = re.compile(r"^#\s*fixture:[^\n]*\n")
 
 
-@dataclasses.dataclass(frozen=True)
-class RuleDocs:
+class RuleDocs(msgspec.Struct, frozen=True):
     """A rule's documentation, in the fixed template; before and after are read from the rule's
     named fixture case (`example`), which the test suite runs."""
 
@@ -44,8 +44,7 @@ class RuleDocs:
     after: str
 
 
-@dataclasses.dataclass(frozen=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     """A rule: what it matches, in which phases, and which transform (if any) fixes it."""
 
     id: str

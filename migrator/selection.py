@@ -10,17 +10,17 @@ add rules and its ignores remove them (an ignore beats a select of the same spec
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Iterable, Sequence
+
+import msgspec
 
 from migrator.config import RULE_SELECTOR, Config
 from migrator.exit_codes import UsageError
 from migrator.rules import Rule
 
 
-@dataclasses.dataclass(frozen=True)
-class Layer:
+class Layer(msgspec.Struct, frozen=True):
     """One source of selectors: where they come from (for errors) and what they say."""
 
     where: str
@@ -110,8 +110,7 @@ def enabled_rules(
     return tuple(rule for rule in rules if rule.id in enabled)
 
 
-@dataclasses.dataclass(frozen=True)
-class PerFileIgnores:
+class PerFileIgnores(msgspec.Struct, frozen=True, dict=True):
     """Rules left out for files matching a glob (gitignore-style, relative to the project root)."""
 
     entries: tuple[tuple[str, frozenset[str]], ...] = ()

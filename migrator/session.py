@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+import msgspec
 
 from migrator import batch
 from migrator.config import Config, load_config
@@ -21,16 +22,14 @@ from migrator.selection import PerFileIgnores, enabled_rules
 from migrator.transforms import TRANSFORMS
 
 
-@dataclasses.dataclass(frozen=True)
-class Selection:
+class Selection(msgspec.Struct, frozen=True):
     """What the run's rule selection leaves for each file: per-file ignores, and every rule ID loaded."""
 
     per_file_ignores: PerFileIgnores = PerFileIgnores()
     known_rule_ids: frozenset[str] = frozenset()
 
 
-@dataclasses.dataclass(frozen=True)
-class Session:
+class Session(msgspec.Struct, frozen=True):
     """The project a command works on: its config, rules, phases and files."""
 
     config: Config

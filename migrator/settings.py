@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
+
+import msgspec
 
 from migrator._frozen import FrozenDict
 from migrator.analysis.legacy import LegacyIndex
@@ -18,8 +19,7 @@ from migrator.selection import PerFileIgnores
 from migrator.suppressions import MARKER, SUPPRESSION_RULE
 
 
-@dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True, dict=True):
     """Everything a run needs to process one file; built once per run."""
 
     config: Config
@@ -38,7 +38,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.signatures is None:
-            object.__setattr__(self, "signatures", SignatureIndex(self.config.root))
+            msgspec.structs.force_setattr(self, "signatures", SignatureIndex(self.config.root))
 
     @classmethod
     def build(cls, config: Config, rules: Sequence[Rule], **options: object) -> Settings:

@@ -6,18 +6,19 @@ moves it to another shard, and every machine computes the same split.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 from collections.abc import Sequence
+
+import msgspec
+
 from migrator.discovery import SourceFile
 from migrator.exit_codes import UsageError
 
 _SHAPE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 
-@dataclasses.dataclass(frozen=True)
-class Shard:
+class Shard(msgspec.Struct, frozen=True):
     """Shard `index` (1-based) of `count`."""
 
     index: int

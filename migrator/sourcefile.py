@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import re
 import tokenize
 from collections.abc import Iterator
+
+import msgspec
 
 # A line as CPython's tokenizer ends it: LF, CRLF or a lone CR.
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -16,8 +17,7 @@ class DecodeError(Exception):
     """The bytes are not text in the encoding the file declares."""
 
 
-@dataclasses.dataclass(frozen=True)
-class SourceText:
+class SourceText(msgspec.Struct, frozen=True):
     """A file's text and how to turn it back into the same kind of bytes."""
 
     text: str

@@ -8,11 +8,12 @@ that suppresses nothing a rule running on the file reports.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import re
 import tokenize
 from collections.abc import Collection, Iterator, Mapping
+
+import msgspec
 
 SUPPRESSION_RULE = "MIG000"
 # Texts without it hold no suppression and are not tokenized.
@@ -22,8 +23,7 @@ _DIRECTIVE = re.compile(r"#\s*migrator:\s*ignore(?![\w-])(?:\[(?P<codes>[^\]]*)\
 _OTHER_DIRECTIVE = re.compile(r"\s#\s*(?:noqa|type:|pragma|pylint:|fmt:|nosec|ruff:|mypy:)", re.IGNORECASE)
 
 
-@dataclasses.dataclass(frozen=True)
-class Suppression:
+class Suppression(msgspec.Struct, frozen=True):
     """One suppression comment: where it is (1-based line, 0-based columns), what it names, why."""
 
     line: int
@@ -33,8 +33,7 @@ class Suppression:
     reason: str
 
 
-@dataclasses.dataclass(frozen=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     """A suppression comment that needs attention: a MIG000 finding, in the text's own positions."""
 
     line: int
@@ -75,8 +74,7 @@ def parse_comment(comment: str, line: int, column: int) -> Suppression | None:
     return Suppression(line, column, column + len(comment), codes, reason)
 
 
-@dataclasses.dataclass(frozen=True)
-class SuppressionIndex:
+class SuppressionIndex(msgspec.Struct, frozen=True):
     """A file's suppressions, found by line."""
 
     suppressions: tuple[Suppression, ...]

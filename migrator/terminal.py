@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from typing import TYPE_CHECKING, TextIO
+
+import msgspec
 
 from migrator.exit_codes import UsageError
 
@@ -15,8 +16,7 @@ if TYPE_CHECKING:
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 
 
-@dataclasses.dataclass(frozen=True)
-class Messages:
+class Messages(msgspec.Struct, frozen=True):
     """Status on stderr: `-q` keeps only errors, `-v` adds details."""
 
     verbosity: int = NORMAL

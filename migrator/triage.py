@@ -10,8 +10,9 @@ was planned knowing which uses stay.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Collection
+
+import msgspec
 
 from migrator.analysis.model import Reference
 from migrator.rules import Rule
@@ -26,8 +27,7 @@ PlanPass = Callable[[Collection[Key]], list[Planned]]
 HELD = Manual("held back: suppressed, or its fix is unsafe and not applied")
 
 
-@dataclasses.dataclass(frozen=True)
-class Decided:
+class Decided(msgspec.Struct, frozen=True):
     """A finding to report: its plan, the safety of its fix (None when it has none) and whether it is written."""
 
     ref: Reference
@@ -37,8 +37,7 @@ class Decided:
     applied: bool
 
 
-@dataclasses.dataclass(frozen=True)
-class Triage:
+class Triage(msgspec.Struct, frozen=True):
     """The findings to report, how many were suppressed, and which suppression codes were used."""
 
     findings: tuple[Decided, ...]

@@ -14,10 +14,11 @@ other name is the same before and after.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import textwrap
 from collections import Counter
 from collections.abc import Iterator, Sequence
+
+import msgspec
 
 from migrator.analysis.agents import import_table, qualify
 from migrator.analysis.model import Pos
@@ -47,8 +48,7 @@ _REFUSED = {
 
 
 
-@dataclasses.dataclass(frozen=True)
-class Names:
+class Names(msgspec.Struct, frozen=True):
     """What pyflakes says of one module: refusable messages by kind and name, and unused imports."""
 
     counts: Counter[tuple[str, str]]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import stat
 from pathlib import Path
+
+import msgspec
 
 from migrator.exit_codes import UsageError
 from migrator.gitstate import dirty_files
@@ -34,19 +35,21 @@ def write_changes(root: Path, result: RunResult, phases: list[str], allow_dirty:
         path = root / item.path
         try:
             if path.read_bytes() != item.original:
-                final[item.path] = dataclasses.replace(
+                final[item.path] = msgspec.structs.replace(
                     item, status=Status.FAILED, message="changed on disk during the run; left as it is"
                 )
                 continue
             mode = os.stat(path)
             if is_read_only(mode):
-                final[item.path] = dataclasses.replace(
+                final[item.path] = msgspec.structs.replace(
                     item, status=Status.FAILED, message="read-only file (no write permission); left as it is"
                 )
                 continue
             to_write.append((item, mode.st_mode & 0o7777))
         except OSError as error:
-            final[item.path] = dataclasses.replace(item, status=Status.FAILED, message=f"cannot read: {error.strerror or error}")
+            final[item.path] = msgspec.structs.replace(
+                item, status=Status.FAILED, message=f"cannot read: {error.strerror or error}"
+            )
     if not to_write:
         return RunResult(tuple(final.values())), None
     journal = Journal(root)
@@ -59,7 +62,9 @@ def write_changes(root: Path, result: RunResult, phases: list[str], allow_dirty:
         try:
             atomic_write(root / item.path, item.rewritten)
         except OSError as error:
-            final[item.path] = dataclasses.replace(item, status=Status.FAILED, message=f"cannot write: {error.strerror or error}")
+            final[item.path] = msgspec.structs.replace(
+                item, status=Status.FAILED, message=f"cannot write: {error.strerror or error}"
+            )
     try:
         journal.finish(run, "applied")
     except OSError as error:
@@ -95,8 +100,7 @@ def _reason(error: OSError) -> str:
     return f"{error.strerror or error}{where}"
 
 
-@dataclasses.dataclass(frozen=True)
-class RollbackReport:
+class RollbackReport(msgspec.Struct, frozen=True):
     run_id: str
     restored: list[str]
     refused: list[str]

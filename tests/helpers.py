@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import textwrap
 from pathlib import Path
+
+import msgspec
 
 from migrator import project
 from migrator.config import Config, parse_config
@@ -38,7 +39,7 @@ def run_text(
     if rules:
         loaded = tuple(rule for rule in loaded if rule.id in rules)
     raw = source.encode("utf-8") if isinstance(source, str) else source
-    facts = dataclasses.replace(project.from_sources([(relpath, raw)], config), conftest_fixture_dirs=fixture_dirs)
+    facts = msgspec.structs.replace(project.from_sources([(relpath, raw)], config), conftest_fixture_dirs=fixture_dirs)
     settings = Settings.build(
         config, loaded, fix=fix, project=facts, unsafe_fixes=unsafe_fixes, known_rule_ids=known
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import textwrap
+
+import msgspec
 
 from migrator.exit_codes import ExitCode
 from migrator.markdown import python_fences
@@ -130,7 +131,7 @@ def test_fences_labelled_as_the_old_pattern_are_neither_reported_nor_rewritten()
 
 
 def test_old_fences_are_scanned_when_the_config_asks():
-    config = dataclasses.replace(make_config(), scan_old_fences=True)
+    config = msgspec.structs.replace(make_config(), scan_old_fences=True)
     result = run_text(GUIDE, relpath="docs/guide.md", config=config)
     assert sorted(f.line for f in result.findings if f.rule == "MIG001") == [6, 12, 17, 23, 30]
 

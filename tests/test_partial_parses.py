@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 
 from migrator import engine, name_scope, verify
 from migrator.analysis import skeleton
+from migrator.analysis.model import Pos
 from migrator.session import Session
 from migrator.transforms import _stubs
 from migrator.transforms._kept_lines import split_lines
 from migrator.transforms._rewriter import rewrite
 from migrator.transforms.edits import AddImport, ReplaceExpression
-from migrator.analysis.model import Pos
 from tests import corpus
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,6 @@ their bodies, and a scan reports exactly what it reports from the whole parse.""
 from __future__ import annotations
 
 import ast
-import dataclasses
 import itertools
 import random
 import re
@@ -12,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import hypothesmith
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -173,7 +173,7 @@ def test_stubbed_names_finds_a_whole_word_exactly_where_a_regex_does(path):
 def _findings(root: Path, monkeypatch: pytest.MonkeyPatch, min_bytes: int) -> list[dict]:
     monkeypatch.setattr(skeleton, "MIN_BYTES", min_bytes)
     result = Session.open([root], ["all"]).run(jobs=1)
-    return [dataclasses.asdict(finding) for finding in result.findings] + [
+    return [msgspec.structs.asdict(finding) for finding in result.findings] + [
         {"error": (r.path, r.message)} for r in result.files if r.message
     ]
 
@@ -191,7 +191,7 @@ def test_a_generated_corpus_scans_the_same_with_and_without_skeletons(tmp_path, 
     assert _findings(tmp_path, monkeypatch, 0) == _findings(tmp_path, monkeypatch, 10**12)
 
 
-REGISTRY_MODULE = f"""
+REGISTRY_MODULE = """
     from netra_backend.app.agents.supervisor.agent_registry import get_singleton_registry
 
     registry = get_singleton_registry()

@@ -8,9 +8,10 @@ the classes registered on a registry. Registration names come from
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 from collections.abc import Iterable
+
+import msgspec
 
 BASE_AGENT = "BaseAgent"
 DEFAULTS_METHOD = "register_default_agents"
@@ -18,8 +19,7 @@ DEFAULTS_METHOD = "register_default_agents"
 REGISTRATION = re.compile(rb"\.register\(\s*[\"']")
 
 
-@dataclasses.dataclass(frozen=True)
-class AgentClass:
+class AgentClass(msgspec.Struct, frozen=True):
     """An agent class: where it is defined, its registered name, and its docstring's first line."""
 
     qualname: str
@@ -27,8 +27,7 @@ class AgentClass:
     description: str
 
 
-@dataclasses.dataclass(frozen=True)
-class FileAgents:
+class FileAgents(msgspec.Struct, frozen=True):
     """What one file contributes to the first pass."""
 
     classes: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # qualname, base qualnames, description

@@ -10,10 +10,11 @@ not define keeps its documented default: deprecated, shared.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from migrator._frozen import FrozenDict
 from migrator.analysis.agents import module_name_of
@@ -29,8 +30,7 @@ CURRENT = "current"
 CONTEXT_TYPE = "UserExecutionContext"
 
 
-@dataclasses.dataclass(frozen=True)
-class LegacyName:
+class LegacyName(msgspec.Struct, frozen=True):
     """One legacy name as the tree defines it, and what calling or building it hands out."""
 
     name: str
@@ -44,8 +44,7 @@ class LegacyName:
         return self.sharing in (SHARED, RAISES)
 
 
-@dataclasses.dataclass(frozen=True)
-class Constructor:
+class Constructor(msgspec.Struct, frozen=True):
     """A way to build the context: the class itself (name "") or one of its classmethods."""
 
     name: str
@@ -54,8 +53,7 @@ class Constructor:
     open_keywords: bool = False
 
 
-@dataclasses.dataclass(frozen=True)
-class ContextType:
+class ContextType(msgspec.Struct, frozen=True):
     """The user context class: its constructors, and the identities its validator rejects."""
 
     module: str | None = None
@@ -86,8 +84,7 @@ DOCUMENTED_CONTEXT = ContextType(
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class ContextSource:
+class ContextSource(msgspec.Struct, frozen=True):
     """A pytest fixture or a helper function that returns a user context."""
 
     name: str
@@ -106,8 +103,7 @@ class ContextSource:
         return any(p in ("tests", "test", "test_framework") for p in parts[:-1]) or parts[-1] == "conftest.py"
 
 
-@dataclasses.dataclass(frozen=True)
-class CodebaseFacts:
+class CodebaseFacts(msgspec.Struct, frozen=True):
     """The typed result of the facts pass."""
 
     legacy: Mapping[str, LegacyName] = FrozenDict()
@@ -232,9 +228,9 @@ def _context_type(files: list[FileFacts], context_module: str | None, runtime: F
         defining.sort(key=lambda f: (not (context_module and _same_module(f.module, context_module)), f.module))
         found = defining[0]
         assert found.context is not None
-        return dataclasses.replace(found.context, module=found.module, source="tree")
+        return msgspec.structs.replace(found.context, module=found.module, source="tree")
     if runtime is not None and runtime.context is not None:
-        return dataclasses.replace(runtime.context, module=runtime.module, source="runtime")
+        return msgspec.structs.replace(runtime.context, module=runtime.module, source="runtime")
     return DOCUMENTED_CONTEXT
 
 

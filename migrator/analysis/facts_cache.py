@@ -8,11 +8,12 @@ back. Entries are JSON, written atomically; one that cannot be read back counts 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
+
+import msgspec
 
 from migrator._frozen import FrozenDict
 from migrator.analysis.agents import FileAgents
@@ -25,8 +26,7 @@ FOLDER = Path(".migrator") / "facts"
 FORMAT = 2
 
 
-@dataclasses.dataclass(frozen=True)
-class FirstPass:
+class FirstPass(msgspec.Struct, frozen=True):
     """What one file contributes to the first pass."""
 
     agents: FileAgents
@@ -34,8 +34,7 @@ class FirstPass:
     defines_fixture: bool
 
 
-@dataclasses.dataclass(frozen=True)
-class FactsCache:
+class FactsCache(msgspec.Struct, frozen=True):
     folder: Path
     salt: str
 
@@ -79,14 +78,14 @@ def encode_part(value: FirstPass) -> dict:
             "legacy": {k: list(v) for k, v in facts.legacy.items()},
             "bindings": sorted(facts.bindings),
             "context": None if facts.context is None else _encode_context(facts.context),
-            "sources": [dataclasses.asdict(s) for s in facts.sources],
+            "sources": [msgspec.structs.asdict(s) for s in facts.sources],
         },
     }
 
 
 def _encode_context(context: ContextType) -> dict:
     return {
-        "constructors": [dataclasses.asdict(c) for c in context.constructors.values()],
+        "constructors": [msgspec.structs.asdict(c) for c in context.constructors.values()],
         "values": sorted(context.placeholder_values),
         "prefixes": list(context.placeholder_prefixes),
     }

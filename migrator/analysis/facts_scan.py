@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 from collections.abc import Iterable
+
+import msgspec
 
 from migrator._frozen import FrozenDict
 from migrator.analysis.agents import module_name_of, top_level
@@ -26,8 +27,7 @@ _FIXTURES = frozenset({"fixture"})
 _PLACEHOLDER_WORDS = ("PLACEHOLDER", "INVALID", "FORBIDDEN", "RESERVED", "REJECT", "BLOCKED", "DUMMY")
 
 
-@dataclasses.dataclass(frozen=True)
-class FileFacts:
+class FileFacts(msgspec.Struct, frozen=True):
     """What one file says: its legacy definitions, the context type if defined here, its sources."""
 
     module: str

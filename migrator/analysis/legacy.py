@@ -3,9 +3,10 @@ legacy object (the singleton registry, the shared bridge) a constructor or gette
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
+
+import msgspec
 
 from migrator._frozen import FrozenDict
 
@@ -13,8 +14,7 @@ from migrator._frozen import FrozenDict
 METHOD_ROLES = FrozenDict({"registry.get_websocket_bridge": "bridge"})
 
 
-@dataclasses.dataclass(frozen=True)
-class LegacyIndex:
+class LegacyIndex(msgspec.Struct, frozen=True, dict=True):
     """Maps every importable spelling of a deprecated name to its canonical qualified name."""
 
     symbols: frozenset[str]

@@ -3,36 +3,33 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 from typing import Any
+
+import msgspec
 
 from migrator.analysis.scopes import Binding, Scope
 
 
-@dataclasses.dataclass(frozen=True, order=True)
-class Pos:
+class Pos(msgspec.Struct, frozen=True, order=True):
     """A position: 1-based line, 0-based column in characters (LibCST's convention)."""
 
     line: int
     col: int
 
 
-@dataclasses.dataclass(frozen=True)
-class Span:
+class Span(msgspec.Struct, frozen=True):
     start: Pos
     end: Pos
 
 
-@dataclasses.dataclass(frozen=True)
-class StmtSlot:
+class StmtSlot(msgspec.Struct, frozen=True):
     """A statement's place: which block (by owner node and field) and which index in it."""
 
     block: tuple[int, str]
     index: int
 
 
-@dataclasses.dataclass(eq=False)
-class Reference:
+class Reference(msgspec.Struct, eq=False):
     """One use of a deprecated name.
 
     kind is `call` (the name is called), `reference` (used without a call), `import`
@@ -59,8 +56,7 @@ class Reference:
         return self.node if isinstance(self.node, ast.Call) else None
 
 
-@dataclasses.dataclass
-class ModuleModel:
+class ModuleModel(msgspec.Struct):
     """The analysed module: its scopes, the references found, and facts rules ask about."""
 
     module_name: str
@@ -70,7 +66,7 @@ class ModuleModel:
     lines: list[str]
     exported: frozenset[str]
     defined_functions: frozenset[str]
-    blocks: dict[tuple[int, str], list[ast.stmt]] = dataclasses.field(default_factory=dict)
+    blocks: dict[tuple[int, str], list[ast.stmt]] = msgspec.field(default_factory=dict)
     receivers: Any = None
     text: str = ""
     # Where the tree parsed from a skeleton (analysis/skeleton.py) lacks the bodies nothing

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 from collections.abc import Iterator
 
+import msgspec
 
-@dataclasses.dataclass(frozen=True)
-class Binding:
+
+class Binding(msgspec.Struct, frozen=True):
     """One place where a scope binds a name.
 
     `target` is the dotted name the binding refers to when the tool can tell (imports, and the

@@ -9,8 +9,9 @@ none of the project's code.
 from __future__ import annotations
 
 import ast
-import dataclasses
 from pathlib import Path
+
+import msgspec
 
 from migrator.analysis.agents import absolute_module
 from migrator.sourcefile import DecodeError, SourceText
@@ -20,8 +21,7 @@ _MAX_HOPS = 8
 _SHIPPED = Path(__file__).resolve().parents[2]  # the folder that holds the `migrator` package
 
 
-@dataclasses.dataclass(frozen=True)
-class Signature:
+class Signature(msgspec.Struct, frozen=True):
     """What a call of one callable must and may pass."""
 
     qualname: str

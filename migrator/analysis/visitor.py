@@ -7,11 +7,11 @@ QualifiedNameProvider for detection at a fraction of its cost; LibCST is used on
 from __future__ import annotations
 
 import ast
-import dataclasses
 import functools
 import re
 from collections.abc import Collection, Iterator, Sequence
 
+import msgspec
 from ahocorasick_rs import AhoCorasick
 
 from migrator.analysis import skeleton
@@ -296,7 +296,7 @@ def analyze_module(
     if given is not None:
         model = _finish(analyzer or _Analyzer(text, module_name, is_package, index), given.tree, snippet)
         if not skeleton.stubbed_names(text, given.stubs, _assigned_names(model, index.called_only)):
-            return dataclasses.replace(model, stubs=given.stubs)
+            return msgspec.structs.replace(model, stubs=given.stubs)
     analyzer = _Analyzer(text, module_name, is_package, index)
     return _finish(analyzer, tree if tree is not None else ast.parse(text), snippet)
 

@@ -5,15 +5,15 @@ A run's results and a merge of shard reports both become this, so each format ha
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import msgspec
 
 from migrator.results import FileError, Finding, RunResult
 
 
-@dataclasses.dataclass(frozen=True)
-class Replacement:
+class Replacement(msgspec.Struct, frozen=True):
     """One edit of a fix: lines `start`..`end` - 1 (1-based) of the original become `text`."""
 
     start: int
@@ -21,8 +21,7 @@ class Replacement:
     text: str
 
 
-@dataclasses.dataclass(frozen=True)
-class ReportData:
+class ReportData(msgspec.Struct, frozen=True):
     findings: tuple[Finding, ...]
     errors: tuple[FileError, ...]
     summary: Mapping[str, Any]
@@ -30,7 +29,7 @@ class ReportData:
     # Fix safety per finding when the findings came from a report; else read from the finding.
     safety: tuple[str | None, ...] = ()
     # The edits that fix each fixable finding, by finding index (SARIF `fixes`).
-    fixes: Mapping[int, tuple[Replacement, ...]] = dataclasses.field(default_factory=dict)
+    fixes: Mapping[int, tuple[Replacement, ...]] = msgspec.field(default_factory=dict)
     # Prepended to every path: the project's folder inside the repository, with a trailing `/`.
     path_prefix: str = ""
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import migrator
-from migrator.report.data import ReportData, Replacement
+from migrator.report.data import Replacement, ReportData
 from migrator.rules import Rule
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

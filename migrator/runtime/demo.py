@@ -10,7 +10,6 @@ from .agent import BaseAgent
 from .errors import InvalidContextError
 from .registry import AgentClassRegistry
 
-
 _CREATE_RUNS = ("CREATE TABLE IF NOT EXISTS demo_runs (run_id TEXT PRIMARY KEY,"
                 " user_id TEXT NOT NULL, message TEXT NOT NULL)")
 _INSERT_RUN = "INSERT INTO demo_runs VALUES (?, ?, ?)"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
+
+import msgspec
 
 from migrator.analysis.facts import Constructor
 from migrator.analysis.model import Reference
@@ -25,8 +26,7 @@ IDENTITY_KEYS = ("user_id", "thread_id", "run_id")
 SUPERVISOR_CONSTRUCTOR = "from_request_supervisor"
 
 
-@dataclasses.dataclass(frozen=True)
-class ContextChoice:
+class ContextChoice(msgspec.Struct, frozen=True):
     """An expression that denotes the user context, and the edits that make it exist.
 
     `safety` is "unsafe" when the context is built from guessed values (invented identities):

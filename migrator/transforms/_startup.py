@@ -13,8 +13,9 @@ rewrite their own statements from this one plan, so they can never disagree.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import json
+
+import msgspec
 
 from migrator.analysis.model import Pos, Reference
 from migrator.analysis.positions import Columns
@@ -32,17 +33,16 @@ STEPS = (
 _METHODS = ("register_default_agents", "set_websocket_bridge", "register")
 
 
-@dataclasses.dataclass
-class StartupPlan:
+class StartupPlan(msgspec.Struct):
     """New code per statement of the block (keyed by statement line), or why there is none.
 
     Every finding of the block carries all of its edits, so choosing any one of the rules
     (`--rule`) still rewrites the block whole, never half.
     """
 
-    code: dict[int, str] = dataclasses.field(default_factory=dict)
-    anchors: dict[int, object] = dataclasses.field(default_factory=dict)
-    edits: list[Edit] = dataclasses.field(default_factory=list)
+    code: dict[int, str] = msgspec.field(default_factory=dict)
+    anchors: dict[int, object] = msgspec.field(default_factory=dict)
+    edits: list[Edit] = msgspec.field(default_factory=list)
     problem: str | None = None
 
     def all_edits(self) -> tuple[Edit, ...]:

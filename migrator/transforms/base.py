@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import functools
 import re
 from collections.abc import Mapping
 from typing import Any, Protocol
+
+import msgspec
 
 from migrator.analysis.facts import CodebaseFacts
 from migrator.analysis.model import ModuleModel, Reference, StmtSlot
@@ -18,13 +19,12 @@ from migrator.transforms.edits import Plan
 _INDENTED = re.compile(r"^([ \t]+)\S")
 
 
-@dataclasses.dataclass
-class PlanState:
+class PlanState(msgspec.Struct):
     """What earlier findings of the same file already planned (fresh for every file)."""
 
-    context_statements: list[tuple[Scope, tuple[StmtSlot, ...], str]] = dataclasses.field(default_factory=list)
-    plans: dict[int, Plan] = dataclasses.field(default_factory=dict)
-    cache: dict[str, dict] = dataclasses.field(default_factory=dict)
+    context_statements: list[tuple[Scope, tuple[StmtSlot, ...], str]] = msgspec.field(default_factory=list)
+    plans: dict[int, Plan] = msgspec.field(default_factory=dict)
+    cache: dict[str, dict] = msgspec.field(default_factory=dict)
 
     def dominating_context(self, function: Scope, path: tuple[StmtSlot, ...]) -> str | None:
         """The name of a context statement planned earlier that runs before `path` in `function`."""
@@ -38,8 +38,7 @@ class PlanState:
         return None
 
 
-@dataclasses.dataclass
-class PlanContext:
+class PlanContext(msgspec.Struct, dict=True):
     """The file-level facts a transform plans with."""
 
     model: ModuleModel
@@ -47,11 +46,11 @@ class PlanContext:
     phase: str
     relpath: str
     conftest_has_fixture: bool
-    state: PlanState = dataclasses.field(default_factory=PlanState)
+    state: PlanState = msgspec.field(default_factory=PlanState)
     project: Any = None
     # What the plans asked of other modules, `(module, name, answer)`: a cached result stands
     # only while every answer is still the same.
-    asked: list[tuple[str, str, bool | None]] = dataclasses.field(default_factory=list)
+    asked: list[tuple[str, str, bool | None]] = msgspec.field(default_factory=list)
 
     def is_agent_class(self, cls: Scope | None) -> bool:
         """Whether a class scope defines an agent: a BaseAgent subclass or a registered class."""

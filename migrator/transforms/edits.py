@@ -6,13 +6,12 @@ edits of every rule together, so imports are merged once and conflicting edits a
 
 from __future__ import annotations
 
-import dataclasses
+import msgspec
 
 from migrator.analysis.model import Pos
 
 
-@dataclasses.dataclass(frozen=True)
-class ReplaceCall:
+class ReplaceCall(msgspec.Struct, frozen=True):
     """Replace the callee and arguments of the call whose name token is at `anchor`.
 
     With `attribute_only`, only the final attribute name is replaced (`m.old()` -> `m.new(...)`).
@@ -24,8 +23,7 @@ class ReplaceCall:
     attribute_only: bool = False
 
 
-@dataclasses.dataclass(frozen=True)
-class ReplaceExpression:
+class ReplaceExpression(msgspec.Struct, frozen=True):
     """Replace the expression whose name token is at `anchor` by `code`: the whole call when
     `call` (the token is its callee's name), else the name or attribute itself."""
 
@@ -34,16 +32,14 @@ class ReplaceExpression:
     call: bool = True
 
 
-@dataclasses.dataclass(frozen=True)
-class InsertStatement:
+class InsertStatement(msgspec.Struct, frozen=True):
     """Insert `code` before the statement that holds `anchor`, in its innermost block."""
 
     anchor: Pos
     code: str
 
 
-@dataclasses.dataclass(frozen=True)
-class ReplaceStatement:
+class ReplaceStatement(msgspec.Struct, frozen=True):
     """Replace the statement that holds `anchor` (innermost block) by `code`; empty code deletes it.
 
     `code` holds whole statements at indentation zero; the rewriter indents them.
@@ -53,31 +49,27 @@ class ReplaceStatement:
     code: str
 
 
-@dataclasses.dataclass(frozen=True)
-class AddParameter:
+class AddParameter(msgspec.Struct, frozen=True):
     """Append a parameter to the function whose name token is at `function`."""
 
     function: Pos
     name: str
 
 
-@dataclasses.dataclass(frozen=True)
-class AddModuleCode:
+class AddModuleCode(msgspec.Struct, frozen=True):
     """Add top-level code after the module's imports (a fixture definition, for example)."""
 
     code: str
 
 
-@dataclasses.dataclass(frozen=True)
-class AddImport:
+class AddImport(msgspec.Struct, frozen=True):
     """Import `name` from `module` (or `import module` when name is None), once."""
 
     module: str
     name: str | None = None
 
 
-@dataclasses.dataclass(frozen=True)
-class RemoveImport:
+class RemoveImport(msgspec.Struct, frozen=True):
     """Remove `name` from the import statement that starts at `statement`.
 
     `name` is the imported name as written (`b` of `from a import b as c`, `a.b` of `import a.b`).
@@ -96,8 +88,7 @@ FIX_SAFETIES = ("safe", "unsafe")
 Edit = ReplaceCall | ReplaceExpression | InsertStatement | ReplaceStatement | AddParameter | AddModuleCode | AddImport | RemoveImport
 
 
-@dataclasses.dataclass(frozen=True)
-class Fix:
+class Fix(msgspec.Struct, frozen=True):
     """A finding's automatic fix: the edits that carry it out.
 
     `safety` is "safe" when the fix keeps behaviour given what the analysis knows, "unsafe"
@@ -112,8 +103,7 @@ class Fix:
             raise ValueError(f"fix safety must be one of {', '.join(FIX_SAFETIES)}, not {self.safety!r}")
 
 
-@dataclasses.dataclass(frozen=True)
-class Manual:
+class Manual(msgspec.Struct, frozen=True):
     """A finding that needs a person, and why."""
 
     reason: str

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from runtime_support import RedisProcess, StatefulAgent
 
 from migrator.runtime import (
     ARCHITECTURE_VARIABLE,
@@ -16,7 +17,6 @@ from migrator.runtime import (
     Runtime,
 )
 from migrator.runtime.demo import EchoAgent
-from runtime_support import RedisProcess, StatefulAgent
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import asyncio
 import warnings
 
 import pytest
+from runtime_support import Recorder, StatefulAgent, bounded
 
 from migrator.runtime import (
     ARCHITECTURE_VARIABLE,
@@ -23,13 +24,12 @@ from migrator.runtime import (
     UserContextMismatchError,
     UserExecutionContext,
     UserWebSocketEmitter,
-    create_agent_instance_factory,
     configure_agent_instance_factory,
+    create_agent_instance_factory,
     get_agent_class_registry,
     get_agent_instance_factory,
 )
 from migrator.runtime.demo import EchoAgent
-from runtime_support import Recorder, StatefulAgent, bounded
 
 
 async def test_each_request_gets_a_fresh_instance(factory: AgentInstanceFactory) -> None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from runtime_support import Recorder, bounded, wait_until
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -25,7 +26,6 @@ from migrator.runtime.db import (
     session_factory_engine,
     sqlite_url,
 )
-from runtime_support import Recorder, bounded, wait_until
 
 SCOPES = 1000
 USERS = 200

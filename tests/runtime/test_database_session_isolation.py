@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from runtime_support import bounded
 from sqlalchemy import Column, Integer, MetaData, String, Table, event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from migrator.runtime import AgentInstanceFactory, Runtime, SessionConcurrencyError
 from migrator.runtime.db import get_connection_pool_status, session_factory_engine
-from runtime_support import bounded
 
 metadata = MetaData()
 notes = Table(

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as redis
 from redis.exceptions import RedisError, ResponseError
+from runtime_support import RedisProcess, bounded
 
 from migrator.runtime.redis_batch import CommandBatcher
-from runtime_support import RedisProcess, bounded
 
 
 @contextlib.asynccontextmanager

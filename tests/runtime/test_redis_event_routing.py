@@ -12,13 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 import redis.asyncio as redis
-
-import migrator.runtime
-from migrator.runtime import EventPublishError, Runtime, TokenSigner, UserWebSocketEmitter
-from migrator.runtime.asgi import create_app
-from migrator.runtime.demo import demo_registry, expected_event_count
-from migrator.runtime.redis_router import RedisEventRouter, RouterNotStartedError
-from migrator.runtime.server import BackgroundServer
 from runtime_support import (
     JWT_SECRET,
     SECRET,
@@ -31,6 +24,13 @@ from runtime_support import (
     receives_nothing,
     wait_until,
 )
+
+import migrator.runtime
+from migrator.runtime import EventPublishError, Runtime, TokenSigner, UserWebSocketEmitter
+from migrator.runtime.asgi import create_app
+from migrator.runtime.demo import demo_registry, expected_event_count
+from migrator.runtime.redis_router import RedisEventRouter, RouterNotStartedError
+from migrator.runtime.server import BackgroundServer
 
 REPO_ROOT = Path(migrator.runtime.__file__).parent.parent.parent
 

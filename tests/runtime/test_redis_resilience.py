@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import redis.asyncio as redis
+from runtime_support import SECRET, WAIT, Recorder, RedisProcess, bounded, wait_until
 
 from migrator.runtime import (
     AgentEvent,
@@ -22,7 +23,6 @@ from migrator.runtime.demo import demo_registry
 from migrator.runtime.metrics import RuntimeCounters
 from migrator.runtime.redis_router import RedisEventRouter
 from migrator.runtime.server import BackgroundServer
-from runtime_support import SECRET, WAIT, RedisProcess, Recorder, bounded, wait_until
 
 FAST = RuntimeSettings(redis_publish_timeout=10.0, health_timeout=0.5)
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import jwt
 import pytest
+from runtime_support import SECRET, WAIT, bounded, connect_events, receive_events
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -26,7 +27,6 @@ from migrator.runtime.demo import demo_registry
 from migrator.runtime.errors import ExpiredTokenError
 from migrator.runtime.logs import RedactCredentials, redact
 from migrator.runtime.server import BackgroundServer
-from runtime_support import SECRET, WAIT, bounded, connect_events, receive_events
 
 KEY = "a-jwt-key-of-at-least-thirty-two-bytes"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from runtime_support import Recorder
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -17,7 +18,6 @@ from migrator.runtime import (
     create_agent_instance_factory,
     shutdown_agent_instance_factory,
 )
-from runtime_support import Recorder
 
 
 async def test_configured_parts_reach_per_request_factories(

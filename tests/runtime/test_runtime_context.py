@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from runtime_support import bounded
 
 from migrator.runtime import (
     AgentInstanceFactory,
@@ -18,7 +19,6 @@ from migrator.runtime import (
     require_user_context,
 )
 from migrator.runtime.ids import PLACEHOLDER_IDS
-from runtime_support import bounded
 
 
 def test_context_is_frozen() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from runtime_support import SECRET, WAIT, connect_events, wait_until
 
 from migrator.runtime import (
     AgentClassRegistry,
@@ -26,7 +27,6 @@ from migrator.runtime.db import create_session_factory, dispose_session_factory,
 from migrator.runtime.demo import EchoAgent
 from migrator.runtime.prometheus import metric_names
 from migrator.runtime.server import BackgroundServer
-from runtime_support import SECRET, WAIT, connect_events, wait_until
 
 SIGNER = TokenSigner(SECRET)
 HEADERS = {"Authorization": f"Bearer {SIGNER.issue('alice')}"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from runtime_support import Recorder
 
 from migrator.runtime import (
     AgentEvent,
@@ -12,7 +13,6 @@ from migrator.runtime import (
     UserWebSocketEmitter,
     WebSocketBridge,
 )
-from runtime_support import Recorder
 
 
 async def test_events_reach_only_their_users_connections() -> None:

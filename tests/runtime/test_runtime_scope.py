@@ -6,6 +6,7 @@ import asyncio
 import re
 
 import pytest
+from runtime_support import Recorder, bounded
 
 from migrator.runtime import (
     AgentInstanceFactory,
@@ -13,7 +14,6 @@ from migrator.runtime import (
     SessionClosedError,
     SessionConcurrencyError,
 )
-from runtime_support import Recorder, bounded
 
 
 class FakeSession:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+from runtime_support import SECRET, SilentClient, bounded, connect_events, receive_events, wait_until
+
 from migrator.runtime import AgentEvent, InProcessEventRouter, Runtime, RuntimeSettings, TokenSigner
 from migrator.runtime.asgi import create_app
 from migrator.runtime.connection import Outbox
 from migrator.runtime.demo import demo_registry
 from migrator.runtime.metrics import RuntimeCounters
 from migrator.runtime.server import BackgroundServer
-from runtime_support import SECRET, SilentClient, bounded, connect_events, receive_events, wait_until
 
 PAYLOAD = "x" * 8_000
 

@@ -10,6 +10,15 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from runtime_support import (
+    SECRET,
+    WAIT,
+    bounded,
+    connect_events,
+    receive_events,
+    receives_nothing,
+    wait_until,
+)
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -18,15 +27,6 @@ from migrator.runtime.asgi import POLICY_VIOLATION, create_app
 from migrator.runtime.auth import EVENTS_SUBPROTOCOL, client_subprotocols
 from migrator.runtime.demo import demo_registry, expected_event_count
 from migrator.runtime.server import BackgroundServer
-from runtime_support import (
-    SECRET,
-    WAIT,
-    bounded,
-    receive_events,
-    connect_events,
-    receives_nothing,
-    wait_until,
-)
 
 USERS = 50
 
