@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import json
 import operator
 import os
 from collections.abc import Sequence
@@ -62,9 +61,8 @@ class ResultCache(msgspec.Struct, frozen=True):
     def load(self, key: str, relpath: str, phase: str) -> FileResult | None:
         """The cached result, or None when absent, unreadable or not for this file."""
         try:
-            data = json.loads((self.folder / key).read_bytes())
-            result = decode_result(data)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            result = decode_result((self.folder / key).read_bytes())
+        except (OSError, ValueError):  # msgspec's DecodeError is a ValueError
             return None
         if result.path != relpath or result.phase != phase:
             return None
@@ -86,7 +84,7 @@ class ResultCache(msgspec.Struct, frozen=True):
             return
         try:
             self._prepare()
-            atomic_write(self.folder / key, json.dumps(data, separators=(",", ":")).encode(), durable=False)
+            atomic_write(self.folder / key, msgspec.json.encode(data), durable=False)
         except FileNotFoundError:
             return
         except OSError as error:
@@ -122,15 +120,17 @@ def encode_result(result: FileResult) -> dict[str, object] | None:
     return data
 
 
-def decode_result(data: dict) -> FileResult:
-    values = dict(data)
-    values["status"] = Status(values["status"])
-    values["findings"] = tuple(Finding(*row) for row in values["findings"])
-    values["depends"] = tuple((module, name, answer) for module, name, answer in values.get("depends", ()))
-    for name, value in values.items():
-        if isinstance(value, list):
-            values[name] = tuple(value)
-    return FileResult(**values)
+def decode_result(encoded: bytes | msgspec.Raw | dict) -> FileResult:
+    """A result from what `encode_result` gave, or from that data as JSON text; a ValueError
+    (msgspec's DecodeError) when it is not one."""
+    if isinstance(encoded, dict):
+        return msgspec.convert(encoded, FileResult)
+    return _result_decoder().decode(encoded)
+
+
+@functools.cache
+def _result_decoder() -> msgspec.json.Decoder[FileResult]:
+    return msgspec.json.Decoder(FileResult)
 
 
 def _prune(base: Path, keep: str) -> None:

@@ -17,7 +17,6 @@ the facts (a definition they came from) recomputes every result that depends on 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -51,6 +50,23 @@ class Entry(NamedTuple):
     added: bool | None = None
 
 
+class _Stored(msgspec.Struct):
+    """The index file. A file's part and result stay JSON text until a run asks for them: most
+    runs carry them over unread."""
+
+    format: int
+    sweep: str
+    stats: dict[str, Stat]
+    entries: dict[str, Entry]
+    parts: dict[str, msgspec.Raw]
+    run: str | None
+    screen: str | None
+    results: dict[str, msgspec.Raw]
+
+
+_STORED = msgspec.json.Decoder(_Stored)
+
+
 class FileIndex(msgspec.Struct):
     """The entries of one sweep key (tool, config, rules, needles): a changed key starts afresh."""
 
@@ -58,10 +74,12 @@ class FileIndex(msgspec.Struct):
     sweep_key: str
     stats: dict[str, Stat] = msgspec.field(default_factory=dict)
     entries: dict[str, Entry] = msgspec.field(default_factory=dict)
-    parts: dict[str, Any] = msgspec.field(default_factory=dict)  # relpath -> encoded FirstPass or None
+    # relpath -> its FirstPass as `encode_part` gives it, None, or that JSON text as read
+    parts: dict[str, Any] = msgspec.field(default_factory=dict)
     run_key: str | None = None
     screen_key: str | None = None
-    results: dict[str, Any] = msgspec.field(default_factory=dict)  # relpath -> encoded FileResult
+    # relpath -> its FileResult as `encode_result` gives it, or that JSON text as read
+    results: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @classmethod
     def load(cls, root: Path, sweep_key: str) -> FileIndex:
@@ -69,14 +87,12 @@ class FileIndex(msgspec.Struct):
         it was written for another key or format."""
         path = root / INDEX_DIR / f"{sweep_key}.json"
         try:
-            data = json.loads(path.read_bytes())
-            if data["format"] != FORMAT or data["sweep"] != sweep_key:
-                return cls(path, sweep_key)
-            stats = {relpath: tuple(value) for relpath, value in data["stats"].items()}
-            entries = {relpath: Entry(*value) for relpath, value in data["entries"].items()}
-            return cls(path, sweep_key, stats, entries, data["parts"], data["run"], data["screen"], data["results"])  # type: ignore[arg-type]
-        except (OSError, ValueError, KeyError, TypeError):
+            data = _STORED.decode(path.read_bytes())
+        except (OSError, ValueError):  # msgspec's DecodeError is a ValueError
             return cls(path, sweep_key)
+        if data.format != FORMAT or data.sweep != sweep_key:
+            return cls(path, sweep_key)
+        return cls(path, sweep_key, data.stats, data.entries, data.parts, data.run, data.screen, data.results)  # type: ignore[arg-type]
 
     def entry(self, relpath: str, now: Stat | None) -> Entry | None:
         """The file's entry when its stat is unchanged since it was recorded, else None."""
@@ -88,6 +104,8 @@ class FileIndex(msgspec.Struct):
         from migrator.analysis.facts_cache import decode_part
 
         encoded = self.parts.get(relpath)
+        if isinstance(encoded, msgspec.Raw):
+            encoded = msgspec.json.decode(encoded)
         return None if encoded is None else decode_part(encoded)
 
     def result(self, relpath: str, cache: ResultCache) -> FileResult | None:
@@ -117,20 +135,11 @@ class FileIndex(msgspec.Struct):
 
         An index that cannot be written stops the run with a UsageError, like the result cache.
         """
-        stats = {relpath: list(value) for relpath, value in self.stats.items() if value[1] < started_ns - RACY_NS}
-        data = {
-            "format": FORMAT,
-            "sweep": self.sweep_key,
-            "stats": stats,
-            "entries": {relpath: (e.wanted, e.first_pass, e.added) for relpath, e in self.entries.items()},
-            "parts": self.parts,
-            "run": self.run_key,
-            "screen": self.screen_key,
-            "results": self.results,
-        }
+        stats = {relpath: value for relpath, value in self.stats.items() if value[1] < started_ns - RACY_NS}
+        data = _Stored(FORMAT, self.sweep_key, stats, self.entries, self.parts, self.run_key, self.screen_key, self.results)
         try:
             state_folder(self.path.parent)
-            atomic_write(self.path, json.dumps(data, separators=(",", ":")).encode(), durable=False)
+            atomic_write(self.path, msgspec.json.encode(data), durable=False)
         except OSError as error:
             raise unwritable_state(f"the file index {self.path}", error) from None
         for entry in oldest_beyond(self.path.parent, self.path.name, KEEP, is_dir=False, suffix=".json"):

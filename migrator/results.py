@@ -11,8 +11,10 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 
-class Finding(msgspec.Struct, frozen=True):
-    """One deprecated use: where it is, which rule found it, and whether it can be fixed."""
+class Finding(msgspec.Struct, frozen=True, array_like=True):
+    """One deprecated use: where it is, which rule found it, and whether it can be fixed.
+
+    Stored as an array of its fields, in order (the file index, the result cache)."""
 
     path: str
     line: int
