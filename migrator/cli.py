@@ -1,6 +1,7 @@
 """The command line: a thin layer that parses flags, runs the session and renders results."""
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): Typer reads every
+# command's signature at each start, and real objects spare it compiling each annotation.
 
 import enum
 import sys
@@ -70,7 +71,7 @@ class ApplyFormat(str, enum.Enum):
     json = "json"
 
 
-def _console(stream: TextIO | None = None, width: int | None = None) -> Console:
+def _console(stream: TextIO | None = None, width: int | None = None) -> "Console":
     return console(stream, width)
 
 

@@ -1,6 +1,7 @@
 """The commands that exist for CI pipelines: `baseline` and `merge-reports`."""
 
-from __future__ import annotations
+# Annotations are evaluated here (no `from __future__ import annotations`): Typer reads every
+# command's signature at each start, and real objects spare it compiling each annotation.
 
 import enum
 from pathlib import Path

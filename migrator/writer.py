@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,6 +19,8 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None, *, durable: b
     `durable` waits for the data to reach the disk before the rename; a cache entry, which a
     crash may lose without harm, goes without.
     """
+    import tempfile  # with random and weakref, 1.5 ms of start-up that a run writing nothing skips
+
     existing = None
     with contextlib.suppress(FileNotFoundError):
         existing = os.stat(path)
