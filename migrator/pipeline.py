@@ -72,7 +72,7 @@ def run(session: Session, options: Options, progress: batch.Progress | None) -> 
 
     if deferred and project.agents_possible(swept.first_pass_parts()):
         swept.parts.extend(batch.package_parts(deferred, spec))
-    facts = project.from_parts(swept.first_pass_parts(), config, (s.relpath for s in project_files))
+    facts = project.from_parts(swept.first_pass_parts(), config, (s.relpath for s in project_files), reader.cache)
     settings = Settings.build(
         config, rules, fix=options.fix, want_diff=options.want_diff, project=facts, unsafe_fixes=options.unsafe_fixes,
         per_file_ignores=session.selection.per_file_ignores, known_rule_ids=session.selection.known_rule_ids,

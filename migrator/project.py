@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 # The pytest fixture that gives a test its user context (a conftest.py may define it).
 FIXTURE_NAME = "test_user_context"
+# Where the shipped runtime's context rules come from (its ids.py adds the placeholder identities).
+RUNTIME_CONTEXT = "migrator/runtime/context.py"
 
 
 class ProjectFacts(msgspec.Struct, frozen=True):
@@ -142,13 +144,17 @@ def from_sources(
     """
     reader = FirstPassReader.of(config, use_cache=use_cache)
     parts = ((relpath, reader.part(relpath, raw)) for relpath, raw in sources)
-    return from_parts(parts, config, all_paths)
+    return from_parts(parts, config, all_paths, reader.cache)
 
 
 def from_parts(
-    parts: Iterable[tuple[str, FirstPass | None]], config: Config | None = None, all_paths: Iterable[str] = ()
+    parts: Iterable[tuple[str, FirstPass | None]],
+    config: Config | None = None,
+    all_paths: Iterable[str] = (),
+    cache: FactsCache | None = None,
 ) -> ProjectFacts:
-    """The facts of the files' first-pass parts, in the order given (registration order counts)."""
+    """The facts of the files' first-pass parts, in the order given (registration order counts).
+    `cache` keeps the shipped runtime's part too."""
     scanned: list[FileAgents] = []
     file_facts: list[FileFacts] = []
     fixture_dirs: set[str] = set()
@@ -169,7 +175,7 @@ def from_parts(
         agent_classes=FrozenDict(agents),
         default_agents=defaults,
         agent_aliases=FrozenDict(reexported(scanned, agents)),
-        codebase=_codebase(file_facts, config, all_paths) if config is not None else CodebaseFacts(),
+        codebase=_codebase(file_facts, config, all_paths, cache) if config is not None else CodebaseFacts(),
     )
 
 
@@ -230,7 +236,7 @@ def _facts_cache(config: Config, legacy_names: frozenset[str]) -> FactsCache:
     return FactsCache.open(config.root, legacy_names, tool_fingerprint())
 
 
-def _codebase(files: list[FileFacts], config: Config, all_paths: Iterable[str]) -> CodebaseFacts:
+def _codebase(files: list[FileFacts], config: Config, all_paths: Iterable[str], cache: FactsCache | None) -> CodebaseFacts:
     return build_facts(
         files,
         legacy_modules=config.legacy,
@@ -238,19 +244,37 @@ def _codebase(files: list[FileFacts], config: Config, all_paths: Iterable[str]) 
         all_paths=all_paths,
         declared=config.declared_legacy,
         current=config.current,
-        runtime_context=_runtime_context(),
+        runtime_context=_runtime_context(cache),
     )
 
 
-def _runtime_context() -> FileFacts | None:
-    """The shipped runtime's context rules, read as source (the CLI side never imports the runtime)."""
-    from migrator.analysis.facts_scan import placeholder_literals, scan_facts
+def _runtime_context(cache: FactsCache | None = None) -> FileFacts | None:
+    """The shipped runtime's context rules, read as source (the CLI side never imports the
+    runtime); kept in `cache` by the content of the two files they come from."""
+    from migrator.analysis.facts_cache import FirstPass
 
     runtime = Path(__file__).resolve().parent / "runtime"
     try:
-        context = scan_facts((runtime / "context.py").read_text(encoding="utf-8"), "migrator/runtime/context.py", frozenset())
-        values, prefixes = placeholder_literals(ast.parse((runtime / "ids.py").read_text(encoding="utf-8")))
-    except (OSError, SyntaxError):
+        context_source, ids_source = (runtime / "context.py").read_bytes(), (runtime / "ids.py").read_bytes()
+    except OSError:
+        return None
+    key = cache.key(RUNTIME_CONTEXT, context_source + b"\0" + ids_source) if cache is not None else None
+    found = cache.load(key) if cache is not None and key is not None else None
+    if found is not None:
+        return found.facts
+    facts = _scan_runtime_context(context_source, ids_source)
+    if cache is not None and key is not None:
+        cache.store(key, FirstPass(FileAgents(), facts, False))
+    return facts
+
+
+def _scan_runtime_context(context_source: bytes, ids_source: bytes) -> FileFacts | None:
+    from migrator.analysis.facts_scan import placeholder_literals, scan_facts
+
+    try:
+        context = scan_facts(context_source.decode("utf-8"), RUNTIME_CONTEXT, frozenset())
+        values, prefixes = placeholder_literals(ast.parse(ids_source.decode("utf-8")))
+    except (UnicodeDecodeError, SyntaxError):
         return None
     if context.context is None:
         return None

@@ -281,8 +281,7 @@ def test_first_pass_results_are_cached_by_content_hash(tmp_path: Path, monkeypat
     real = facts_scan.scan_facts
 
     def counting(text: str, relpath: str, *rest: object) -> object:
-        if not relpath.startswith("migrator/"):  # the shipped runtime's context, read every run
-            parsed.append(relpath)
+        parsed.append(relpath)
         return real(text, relpath, *rest)
 
     monkeypatch.setattr(facts_scan, "scan_facts", counting)
@@ -291,6 +290,33 @@ def test_first_pass_results_are_cached_by_content_hash(tmp_path: Path, monkeypat
     changed = [files[0], ("tests/conftest.py", files[1][1] + b"x = 1\n")]
     project.from_sources(changed, config, [p for p, _ in changed], use_cache=True)
     assert parsed == ["tests/conftest.py"]
+
+
+def test_the_runtime_context_is_read_again_only_when_its_source_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from migrator.analysis import facts_scan
+
+    runtime = tmp_path / "migrator" / "runtime"
+    runtime.mkdir(parents=True)
+    for name in ("context.py", "ids.py"):
+        (runtime / name).write_bytes((REPO / "migrator" / "runtime" / name).read_bytes())
+    monkeypatch.setattr(project, "__file__", str(tmp_path / "migrator" / "project.py"))
+    cache = project.FirstPassReader.of(make_config(root=tmp_path), use_cache=True).cache
+    first = project._runtime_context(cache)
+    parsed: list[str] = []
+    real = facts_scan.scan_facts
+
+    def counting(text: str, relpath: str, *rest: object) -> object:
+        parsed.append(relpath)
+        return real(text, relpath, *rest)
+
+    monkeypatch.setattr(facts_scan, "scan_facts", counting)
+    assert project._runtime_context(cache) == first and parsed == []
+    ids = runtime / "ids.py"
+    ids.write_text(ids.read_text(encoding="utf-8") + '\nPLACEHOLDER_USER_IDS = frozenset({"nobody"})\n', encoding="utf-8")
+    again = project._runtime_context(cache)
+    assert parsed == [project.RUNTIME_CONTEXT]
+    assert first is not None and again is not None and again.context is not None
+    assert "nobody" in again.context.placeholder_values and "nobody" not in first.context.placeholder_values
 
 
 def test_files_that_only_import_legacy_names_are_not_parsed_but_their_bindings_count() -> None:
