@@ -60,11 +60,14 @@ def indented(doc: dict[str, Any]) -> str:
     shell = json.dumps({**doc, "findings": "\0findings\0"}, indent=2)
     if shell.count(marker) != 1:  # a message holding the marker itself
         return json.dumps(doc, indent=2)
-    listed = ",\n    ".join(_finding_at_depth(item) for item in findings)
-    return shell.replace(marker, "[\n    " + listed + "\n  ]", 1)
+    return shell.replace(marker, _findings_at_depth(findings), 1)
 
 
-def _finding_at_depth(item: Any) -> str:
-    if isinstance(item, dict) and item and all(isinstance(value, _SCALARS) for value in item.values()):
-        return "{\n      " + _FINDING.encode(item)[1:-1] + "\n    }"
-    return json.dumps(item, indent=2).replace("\n", "\n    ")
+def _findings_at_depth(findings: list[Any]) -> str:
+    if all(isinstance(item, dict) and item and all(isinstance(value, _SCALARS) for value in item.values()) for item in findings):
+        # One call of the C encoder for them all. Between two findings it writes `},\n      {`,
+        # which no JSON string holds (a string's line breaks are escaped): there each finding's
+        # closing and opening braces go on lines of their own.
+        listed = _FINDING.encode(findings)[2:-2].replace("},\n      {", "\n    },\n    {\n      ")
+        return "[\n    {\n      " + listed + "\n    }\n  ]"
+    return "[\n    " + ",\n    ".join(json.dumps(item, indent=2).replace("\n", "\n    ") for item in findings) + "\n  ]"
