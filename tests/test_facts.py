@@ -268,15 +268,8 @@ def test_a_same_named_function_elsewhere_is_not_the_legacy_definition() -> None:
     assert "get_agent_instance_factory" not in facts.legacy
 
 
-def test_first_pass_results_are_cached_by_content_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from migrator.analysis import facts_scan
-
-    config = make_config(root=tmp_path)
-    files = [
-        ("netra_backend/app/agents/supervisor/agent_instance_factory.py", b"def get_agent_instance_factory():\n    raise ValueError()\n"),
-        ("tests/conftest.py", b"import pytest\n@pytest.fixture\ndef ctx() -> 'UserExecutionContext':\n    ...\n"),
-    ]
-    first = project.from_sources(files, config, [p for p, _ in files], use_cache=True)
+def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the facts pass parses from now on, in order."""
     parsed: list[str] = []
     real = facts_scan.scan_facts
 
@@ -285,6 +278,17 @@ def test_first_pass_results_are_cached_by_content_hash(tmp_path: Path, monkeypat
         return real(text, relpath, *rest)
 
     monkeypatch.setattr(facts_scan, "scan_facts", counting)
+    return parsed
+
+
+def test_first_pass_results_are_cached_by_content_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = make_config(root=tmp_path)
+    files = [
+        ("netra_backend/app/agents/supervisor/agent_instance_factory.py", b"def get_agent_instance_factory():\n    raise ValueError()\n"),
+        ("tests/conftest.py", b"import pytest\n@pytest.fixture\ndef ctx() -> 'UserExecutionContext':\n    ...\n"),
+    ]
+    first = project.from_sources(files, config, [p for p, _ in files], use_cache=True)
+    parsed = _count_parses(monkeypatch)
     again = project.from_sources(files, config, [p for p, _ in files], use_cache=True)
     assert parsed == [] and again == first
     changed = [files[0], ("tests/conftest.py", files[1][1] + b"x = 1\n")]
@@ -293,8 +297,6 @@ def test_first_pass_results_are_cached_by_content_hash(tmp_path: Path, monkeypat
 
 
 def test_the_runtime_context_is_read_again_only_when_its_source_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from migrator.analysis import facts_scan
-
     runtime = tmp_path / "migrator" / "runtime"
     runtime.mkdir(parents=True)
     for name in ("context.py", "ids.py"):
@@ -302,14 +304,7 @@ def test_the_runtime_context_is_read_again_only_when_its_source_changes(tmp_path
     monkeypatch.setattr(project, "__file__", str(tmp_path / "migrator" / "project.py"))
     cache = project.FirstPassReader.of(make_config(root=tmp_path), use_cache=True).cache
     first = project._runtime_context(cache)
-    parsed: list[str] = []
-    real = facts_scan.scan_facts
-
-    def counting(text: str, relpath: str, *rest: object) -> object:
-        parsed.append(relpath)
-        return real(text, relpath, *rest)
-
-    monkeypatch.setattr(facts_scan, "scan_facts", counting)
+    parsed = _count_parses(monkeypatch)
     assert project._runtime_context(cache) == first and parsed == []
     ids = runtime / "ids.py"
     ids.write_text(ids.read_text(encoding="utf-8") + '\nPLACEHOLDER_USER_IDS = frozenset({"nobody"})\n', encoding="utf-8")
