@@ -120,16 +120,15 @@ def encode_result(result: FileResult) -> dict[str, object] | None:
     return data
 
 
-def decode_result(encoded: bytes | msgspec.Raw | dict) -> FileResult:
-    """A result from what `encode_result` gave, or from that data as JSON text; a ValueError
-    (msgspec's DecodeError) when it is not one."""
-    if isinstance(encoded, dict):
-        return msgspec.convert(encoded, FileResult)
+def decode_result(encoded: bytes | msgspec.Raw) -> FileResult:
+    """A result from the JSON text of what `encode_result` gave; a ValueError (msgspec's
+    DecodeError) when it is not one."""
     return _result_decoder().decode(encoded)
 
 
 @functools.cache
 def _result_decoder() -> msgspec.json.Decoder[FileResult]:
+    # Built on first use (0.45 ms): a run without the cache decodes no result.
     return msgspec.json.Decoder(FileResult)
 
 

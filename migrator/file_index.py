@@ -74,11 +74,13 @@ class FileIndex(msgspec.Struct):
     sweep_key: str
     stats: dict[str, Stat] = msgspec.field(default_factory=dict)
     entries: dict[str, Entry] = msgspec.field(default_factory=dict)
-    # relpath -> its FirstPass as `encode_part` gives it, None, or that JSON text as read
+    # relpath -> its FirstPass as `encode_part` gives it (or None); in an index read from disk,
+    # that data's JSON text, decoded by `part` when a run asks for it
     parts: dict[str, Any] = msgspec.field(default_factory=dict)
     run_key: str | None = None
     screen_key: str | None = None
-    # relpath -> its FileResult as `encode_result` gives it, or that JSON text as read
+    # relpath -> its FileResult as `encode_result` gives it; in an index read from disk, that
+    # data's JSON text, decoded by `result`
     results: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @classmethod
@@ -101,16 +103,16 @@ class FileIndex(msgspec.Struct):
         return self.entries.get(relpath)
 
     def part(self, relpath: str) -> FirstPass | None:
+        """The file's part of the facts, in an index read from disk."""
         from migrator.analysis.facts_cache import decode_part
 
-        encoded = self.parts.get(relpath)
-        if isinstance(encoded, msgspec.Raw):
-            encoded = msgspec.json.decode(encoded)
+        text = self.parts.get(relpath)
+        encoded = None if text is None else msgspec.json.decode(text)
         return None if encoded is None else decode_part(encoded)
 
     def result(self, relpath: str, cache: ResultCache) -> FileResult | None:
-        """The file's result, when it was computed under the cache's run key and what it asked
-        of other modules still gets the same answers."""
+        """The file's result in an index read from disk, when it was computed under the cache's
+        run key and what it asked of other modules still gets the same answers."""
         from migrator.cache import decode_result
 
         if cache.folder.name != self.run_key or relpath not in self.results:
