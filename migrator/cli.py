@@ -116,7 +116,9 @@ def scan(
 ) -> None:
     """Count every deprecated use, by phase, rule and file."""
     messages = Messages.from_flags(quiet, verbose)
-    session = gate.open_session(paths or [], phase or [], shard, messages, select=select_ or [], ignore=ignore or [])
+    session = gate.open_session(
+        paths or [], phase or [], shard, messages, select=select_ or [], ignore=ignore or [], stats=not no_cache
+    )
     result, fixed_run = cli_report.run_for_report(session, format, jobs, no_cache, "scanning")
     checked = cli_report.plain(session, result, format)
     cli_report.render(checked, session, format, output, findings_list=False, fixes_from=fixed_run)
@@ -157,7 +159,7 @@ def check(
     fmt = cli_report.check_format(format)
     session = gate.open_session(
         paths or [], phase or [], shard, messages, allow_no_files=allow_no_files, force_exclude=force_exclude,
-        select=select_ or [], ignore=ignore or [],
+        select=select_ or [], ignore=ignore or [], stats=not no_cache,
     )
     result, fixed_run = cli_report.run_for_report(session, fmt, jobs, no_cache, "checking")
     if baseline is not None:
@@ -203,7 +205,8 @@ def apply(
             raise UsageError("--interactive writes what you accept; it cannot be combined with --dry-run")
         review.require_terminal()
     session = gate.open_session(
-        paths or [], [phase], None, messages, rule or [], allow_no_files, force_exclude, select_ or [], ignore or []
+        paths or [], [phase], None, messages, rule or [], allow_no_files, force_exclude, select_ or [], ignore or [],
+        stats=not no_cache and not dry_run,
     )
     with ProgressBar("rewriting") as progress:
         result = session.run(

@@ -40,7 +40,7 @@ def baseline(
     from migrator import baseline as baselines
 
     messages = Messages.from_flags(quiet, verbose)
-    session = gate.open_session(paths or [], phase or [], None, messages)
+    session = gate.open_session(paths or [], phase or [], None, messages, stats=not no_cache)
     with ProgressBar("scanning") as progress:
         result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
     findings = result.findings

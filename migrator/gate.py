@@ -28,13 +28,15 @@ def open_session(
     force_exclude: bool = False,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    stats: bool = True,
 ) -> Session:
     """The session of a command, cut to one shard. A run with no file to scan is refused, unless
     `allow_no_files` (a hook handing over its own list, which the configuration may exclude).
     With `force_exclude`, files named on the command line are dropped when the tree's
-    discovery (exclude, .gitignore) would not have found them."""
+    discovery (exclude, .gitignore) would not have found them. `stats=False` is for a run that
+    does not use the file index (see `Session.open`)."""
     part = Shard.parse(shard) if shard is not None else None
-    session = Session.open(paths, phases, rule_ids, select=select, ignore=ignore)
+    session = Session.open(paths, phases, rule_ids, select=select, ignore=ignore, stats=stats)
     config = session.config
     if force_exclude:
         discovered = {source.relpath for source in session.project_files}

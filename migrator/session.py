@@ -51,9 +51,11 @@ class Session(msgspec.Struct, frozen=True):
         rule_ids: Sequence[str] = (),
         select: Sequence[str] = (),
         ignore: Sequence[str] = (),
+        stats: bool = True,
     ) -> Session:
         """`rule_ids` restricts the run to those rules; `select`/`ignore` are the command line's
-        selectors (comma-separated values), applied after the config's."""
+        selectors (comma-separated values), applied after the config's. Without `stats` the
+        files' stats are not taken: a run that neither reads nor writes the file index."""
         paths = list(paths) or [Path(".")]
         for path in paths:
             if not os.path.lexists(path):
@@ -66,10 +68,12 @@ class Session(msgspec.Struct, frozen=True):
         started_ns = time.time_ns()
         phase_map = PhaseMap(config.phases)
         wanted = phase_map.resolve(phases) if phases else frozenset(PHASE_IDS)
-        found = discover(config.root, paths, config.include, config.exclude)
+        found = discover(config.root, paths, config.include, config.exclude, stats=stats)
         files = tuple(phase_map.assign(found, wanted))
         whole = all(Path(p).resolve() == config.root for p in paths)
-        everything = found if whole else discover(config.root, [config.root], config.include, config.exclude)
+        everything = (
+            found if whole else discover(config.root, [config.root], config.include, config.exclude, stats=stats)
+        )
         return cls(config, rules, phase_map, files, tuple(everything), selection, started_ns)
 
     def run(

@@ -69,6 +69,19 @@ def test_explicit_paths_restrict_the_walk(tmp_path):
     assert _found(tmp_path, paths=["a"]) == []
 
 
+def test_without_stats_the_walk_finds_the_same_files_and_takes_no_stat(tmp_path):
+    _touch(tmp_path, "a/x.py", "a/gen.py", "b/y.md", "c.py")
+    (tmp_path / ".gitignore").write_text("gen.py\n")
+    with_stats = discover(tmp_path, [tmp_path], ["."], [])
+    without = discover(tmp_path, [tmp_path], ["."], [], stats=False)
+    assert [s.relpath for s in without] == [s.relpath for s in with_stats] == ["a/x.py", "b/y.md", "c.py"]
+    assert [s.stat for s in with_stats] == [discovery.signature(os.lstat(s.path)) for s in with_stats]
+    assert [s.stat for s in without] == [None, None, None]
+    # A file named on the command line has its stat all the same: telling a symlink from a file takes it.
+    (named,) = discover(tmp_path, [tmp_path / "c.py"], ["."], [], stats=False)
+    assert named.stat == discovery.signature(os.lstat(tmp_path / "c.py"))
+
+
 @pytest.mark.parametrize("size", [0, 1, discovery._READ_SIZE - 1, discovery._READ_SIZE, 3 * discovery._READ_SIZE + 7])
 def test_read_bytes_returns_every_byte(tmp_path, size):
     path = tmp_path / "data.py"

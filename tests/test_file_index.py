@@ -164,6 +164,17 @@ def test_no_cache_neither_reads_nor_writes_the_index(cli, tree):
     assert not (tree / INDEX_DIR).exists()
 
 
+def test_a_run_without_the_cache_takes_no_file_stat_and_a_cached_run_takes_each(cli, tree, monkeypatch):
+    stats = []
+    monkeypatch.setattr(discovery, "_signature", lambda entry: stats.append(entry.name) or None)
+    for argv in (("scan", "--no-cache"), ("check", "--no-cache"), ("apply", "--phase", "all", "--dry-run")):
+        cli(*argv, "-f", "json", cwd=tree)
+        assert stats == [], argv
+    cli("scan", "-f", "json", cwd=tree)
+    assert sorted(stats) == sorted(path.name for path in (tree / "app").glob("*.py"))
+    assert len(stats) == 8
+
+
 def test_runs_of_other_rules_keep_their_own_index_and_read_nothing_once_warm(cli, tree, reads):
     every, one_rule = ("check", "-f", "json"), ("check", "--select", "MIG008", "-f", "json")
     firsts = [cli(*argv, cwd=tree).out for argv in (every, one_rule)]
