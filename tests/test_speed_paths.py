@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import enum
 import io
 import json
 import os
@@ -428,8 +429,18 @@ def test_line_opcodes_are_an_edit_script_from_old_to_new(old, new):
         assert opcodes == difflib.SequenceMatcher(None, old, new).get_opcodes()
 
 
+class _Level(str, enum.Enum):
+    LOW = "low"
+
+
 _JSON_SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(), st.just("\0findings\0")
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(),
+    st.just("\0findings\0"),
+    st.just(_Level.LOW),  # a subclass of a scalar type
 )
 _JSON_VALUES = st.recursive(
     _JSON_SCALARS,

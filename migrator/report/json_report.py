@@ -43,7 +43,7 @@ def render_json(data: ReportData, extra: Mapping[str, Any] | None = None) -> str
 
 # A finding at its depth in the document: one key per line, as `indent=2` writes it there.
 _FINDING = json.JSONEncoder(separators=(",\n      ", ": "))
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def indented(doc: dict[str, Any]) -> str:
@@ -64,7 +64,9 @@ def indented(doc: dict[str, Any]) -> str:
 
 
 def _findings_at_depth(findings: list[Any]) -> str:
-    if all(isinstance(item, dict) and item and all(isinstance(value, _SCALARS) for value in item.values()) for item in findings):
+    # Exact types: a subclass (an enum member, say) takes the general path below.
+    flat = all(type(item) is dict and item for item in findings)
+    if flat and {type(value) for item in findings for value in item.values()} <= _SCALARS:
         # One call of the C encoder for them all. Between two findings it writes `},\n      {`,
         # which no JSON string holds (a string's line breaks are escaped): there each finding's
         # closing and opening braces go on lines of their own.
