@@ -117,7 +117,8 @@ def scan(
     """Count every deprecated use, by phase, rule and file."""
     messages = Messages.from_flags(quiet, verbose)
     session = gate.open_session(
-        paths or [], phase or [], shard, messages, select=select_ or [], ignore=ignore or [], stats=not no_cache
+        paths or [], phase or [], shard, messages, select=select_ or [], ignore=ignore or [],
+        stats=cli_report.uses_cache(format, no_cache),
     )
     result, fixed_run = cli_report.run_for_report(session, format, jobs, no_cache, "scanning")
     checked = cli_report.plain(session, result, format)
@@ -159,7 +160,7 @@ def check(
     fmt = cli_report.check_format(format)
     session = gate.open_session(
         paths or [], phase or [], shard, messages, allow_no_files=allow_no_files, force_exclude=force_exclude,
-        select=select_ or [], ignore=ignore or [], stats=not no_cache,
+        select=select_ or [], ignore=ignore or [], stats=cli_report.uses_cache(fmt, no_cache),
     )
     result, fixed_run = cli_report.run_for_report(session, fmt, jobs, no_cache, "checking")
     if baseline is not None:
@@ -204,14 +205,15 @@ def apply(
         if dry_run:
             raise UsageError("--interactive writes what you accept; it cannot be combined with --dry-run")
         review.require_terminal()
+    cached = not no_cache and not dry_run  # a dry run writes nothing, not even the index
     session = gate.open_session(
         paths or [], [phase], None, messages, rule or [], allow_no_files, force_exclude, select_ or [], ignore or [],
-        stats=not no_cache and not dry_run,
+        stats=cached,
     )
     with ProgressBar("rewriting") as progress:
         result = session.run(
             fix=True, want_diff=diff or interactive, jobs=jobs, progress=progress, unsafe_fixes=unsafe_fixes,
-            use_cache=not no_cache and not dry_run,  # a dry run writes nothing, not even the index
+            use_cache=cached,
         )
     gate.warn_about_imports(session, result, messages)
     if interactive:

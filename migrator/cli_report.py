@@ -34,6 +34,12 @@ def check_format(given: Optional[ReportFormat]) -> ReportFormat:
     return ReportFormat.github if os.environ.get("GITHUB_ACTIONS") == "true" else ReportFormat.table
 
 
+def uses_cache(fmt: ReportFormat, no_cache: bool) -> bool:
+    """Whether a `scan` or `check` run reads and writes the cache and the file index: not with
+    `--no-cache`, nor for SARIF, whose run rewrites (see `run_for_report`)."""
+    return not no_cache and fmt is not ReportFormat.sarif
+
+
 def run_for_report(session: Session, fmt: ReportFormat, jobs: int, no_cache: bool, label: str) -> tuple[RunResult, RunResult | None]:
     """Run the rules; SARIF carries each fix's edits (unsafe ones too, marked so), so for it the
     rewrite runs too (nothing is written). Returns the result and, for SARIF, the run that holds
@@ -41,7 +47,7 @@ def run_for_report(session: Session, fmt: ReportFormat, jobs: int, no_cache: boo
     fixing = fmt is ReportFormat.sarif
     with ProgressBar(label) as progress:
         result = session.run(
-            fix=fixing, jobs=jobs, use_cache=not no_cache and not fixing, progress=progress, unsafe_fixes=fixing
+            fix=fixing, jobs=jobs, use_cache=uses_cache(fmt, no_cache), progress=progress, unsafe_fixes=fixing
         )
     return result, result if fixing else None
 

@@ -258,13 +258,14 @@ def _runtime_context(cache: FactsCache | None = None) -> FileFacts | None:
         context_source, ids_source = (runtime / "context.py").read_bytes(), (runtime / "ids.py").read_bytes()
     except OSError:
         return None
-    key = cache.key(RUNTIME_CONTEXT, context_source + b"\0" + ids_source) if cache is not None else None
-    found = cache.load(key) if cache is not None and key is not None else None
+    if cache is None:
+        return _scan_runtime_context(context_source, ids_source)
+    key = cache.key(RUNTIME_CONTEXT, context_source + b"\0" + ids_source)
+    found = cache.load(key)
     if found is not None:
         return found.facts
     facts = _scan_runtime_context(context_source, ids_source)
-    if cache is not None and key is not None:
-        cache.store(key, FirstPass(FileAgents(), facts, False))
+    cache.store(key, FirstPass(FileAgents(), facts, False))
     return facts
 
 
