@@ -1,33 +1,16 @@
 """The command line: a thin layer that parses flags, runs the session and renders results."""
 
-# Annotations are evaluated here (no `from __future__ import annotations`): Typer reads every
-# command's signature at each start, and real objects spare it compiling each annotation.
+from __future__ import annotations
 
-import enum
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, TextIO
-
-import typer
+from typing import TYPE_CHECKING, TextIO
 
 import migrator
-from migrator import batch, cli_ci, cli_report, gate, report
-from migrator.cli_options import (
-    AllowNoFilesOpt,
-    ForceExcludeOpt,
-    IgnoreOpt,
-    JobsOpt,
-    NoCacheOpt,
-    PathsArg,
-    PhaseOpt,
-    QuietOpt,
-    ReportFormat,
-    SelectOpt,
-    ShardOpt,
-    UnsafeFixesOpt,
-    VerboseOpt,
-)
+from migrator import batch, cli_ci, cli_options, cli_report, gate, report
+from migrator.cli_options import ApplyFormat, ReportFormat
+from migrator.cli_parser import Command, parse
 from migrator.config import load_config
 from migrator.exit_codes import ExitCode, UsageError
 from migrator.progress import ProgressBar
@@ -40,38 +23,10 @@ from migrator.terminal import Messages, console
 if TYPE_CHECKING:
     from rich.console import Console
 
-app = typer.Typer(
-    name="migrator",
-    help="Find and rewrite the singleton agent-registry patterns, phase by phase.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+DESCRIPTION = "Find and rewrite the singleton agent-registry patterns, phase by phase."
 
 
-def _show_version(value: bool) -> None:
-    if value:
-        _print(f"migrator {migrator.__version__}")
-        raise typer.Exit(ExitCode.CLEAN)
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """Find and rewrite the singleton agent-registry patterns, phase by phase."""
-
-
-class ApplyFormat(str, enum.Enum):
-    table = "table"
-    json = "json"
-
-
-def _console(stream: TextIO | None = None, width: int | None = None) -> "Console":
+def _console(stream: TextIO | None = None, width: int | None = None) -> Console:
     return console(stream, width)
 
 
@@ -100,20 +55,19 @@ def left_after_apply(findings: Sequence[Finding], unsafe_fixes: bool) -> list[Fi
     return [f for f in findings if not f.fixable or (f.unsafe and not unsafe_fixes)]
 
 
-@app.command()
 def scan(
-    paths: Optional[list[Path]] = PathsArg,
-    phase: Optional[list[str]] = PhaseOpt,
-    format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
-    jobs: int = JobsOpt,
-    no_cache: bool = NoCacheOpt,
-    shard: Optional[str] = ShardOpt,
-    select_: Optional[list[str]] = SelectOpt,
-    ignore: Optional[list[str]] = IgnoreOpt,
-    quiet: bool = QuietOpt,
-    verbose: bool = VerboseOpt,
-) -> None:
+    paths: list[Path],
+    phase: list[str] | None,
+    format: ReportFormat,
+    output: Path | None,
+    jobs: int,
+    no_cache: bool,
+    shard: str | None,
+    select_: list[str] | None,
+    ignore: list[str] | None,
+    quiet: bool,
+    verbose: bool,
+) -> ExitCode:
     """Count every deprecated use, by phase, rule and file."""
     messages = Messages.from_flags(quiet, verbose)
     session = gate.open_session(
@@ -125,34 +79,27 @@ def scan(
     cli_report.render(checked, session, format, output, findings_list=False, fixes_from=fixed_run)
     gate.warn_about_config(session, result, messages)
     cli_report.status_line(checked, messages)
-    raise typer.Exit(exit_code("scan", result))
+    return exit_code("scan", result)
 
 
-@app.command()
 def check(
-    paths: Optional[list[Path]] = PathsArg,
-    phase: Optional[list[str]] = PhaseOpt,
-    format: Optional[ReportFormat] = typer.Option(
-        None, "--format", "-f", help="Default: table, or github when GITHUB_ACTIONS=true."
-    ),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
-    baseline: Optional[Path] = typer.Option(
-        None, "--baseline", help="Tolerate the findings of this baseline (from `migrator baseline`)."
-    ),
-    update_baseline: bool = typer.Option(
-        False, "--update-baseline", help="Remove the baseline's fixed findings from it (never adds any)."
-    ),
-    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings remain."),
-    allow_no_files: bool = AllowNoFilesOpt,
-    force_exclude: bool = ForceExcludeOpt,
-    jobs: int = JobsOpt,
-    no_cache: bool = NoCacheOpt,
-    shard: Optional[str] = ShardOpt,
-    select_: Optional[list[str]] = SelectOpt,
-    ignore: Optional[list[str]] = IgnoreOpt,
-    quiet: bool = QuietOpt,
-    verbose: bool = VerboseOpt,
-) -> None:
+    paths: list[Path],
+    phase: list[str] | None,
+    format: ReportFormat | None,
+    output: Path | None,
+    baseline: Path | None,
+    update_baseline: bool,
+    exit_zero: bool,
+    allow_no_files: bool,
+    force_exclude: bool,
+    jobs: int,
+    no_cache: bool,
+    shard: str | None,
+    select_: list[str] | None,
+    ignore: list[str] | None,
+    quiet: bool,
+    verbose: bool,
+) -> ExitCode:
     """Fail (exit 1) while deprecated uses remain; the CI gate."""
     messages = Messages.from_flags(quiet, verbose)
     if update_baseline and baseline is None:
@@ -172,31 +119,28 @@ def check(
     cli_report.status_line(checked, messages)
     if exit_zero and exit_code("check", checked.result) is ExitCode.FINDINGS:
         messages.detail("--exit-zero: exiting 0 although findings remain")
-    raise typer.Exit(exit_code("check", checked.result, exit_zero))
+    return exit_code("check", checked.result, exit_zero)
 
 
-@app.command()
 def apply(
-    paths: Optional[list[Path]] = PathsArg,
-    phase: str = typer.Option(..., "--phase", "-p", help="The phase to rewrite: 2A, 2B, 2C (or an alias, or all)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Write nothing."),
-    diff: bool = typer.Option(False, "--diff", help="Print unified diffs of the rewrites."),
-    rule: Optional[list[str]] = typer.Option(None, "--rule", "-r", help="Only this rule's fixes; repeatable."),
-    allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Rewrite files with uncommitted changes."),
-    jobs: int = JobsOpt,
-    format: ApplyFormat = typer.Option(ApplyFormat.table, "--format", "-f"),
-    interactive: bool = typer.Option(
-        False, "--interactive", "-i", help="Show each file's diff and ask: yes, no, all remaining, quit."
-    ),
-    allow_no_files: bool = AllowNoFilesOpt,
-    force_exclude: bool = ForceExcludeOpt,
-    select_: Optional[list[str]] = SelectOpt,
-    ignore: Optional[list[str]] = IgnoreOpt,
-    unsafe_fixes: bool = UnsafeFixesOpt,
-    no_cache: bool = NoCacheOpt,
-    quiet: bool = QuietOpt,
-    verbose: bool = VerboseOpt,
-) -> None:
+    paths: list[Path],
+    phase: str,
+    dry_run: bool,
+    diff: bool,
+    rule: list[str] | None,
+    allow_dirty: bool,
+    jobs: int,
+    format: ApplyFormat,
+    interactive: bool,
+    allow_no_files: bool,
+    force_exclude: bool,
+    select_: list[str] | None,
+    ignore: list[str] | None,
+    unsafe_fixes: bool,
+    no_cache: bool,
+    quiet: bool,
+    verbose: bool,
+) -> ExitCode:
     """Rewrite the files of one phase, journaled so that `rollback` can undo it."""
     messages = Messages.from_flags(quiet, verbose)
     if interactive:
@@ -249,19 +193,10 @@ def apply(
         + (f"{len(held_unsafe)} unsafe fix(es) not applied (--unsafe-fixes applies them); " if held_unsafe else "")
         + f"{len(result.errors)} error(s)" + (f"; run {run_id} (undo: migrator rollback {run_id})" if run_id else "")
     )
-    raise typer.Exit(exit_code("apply", result, unsafe_fixes=unsafe_fixes))
+    return exit_code("apply", result, unsafe_fixes=unsafe_fixes)
 
 
-app.command(name="baseline")(cli_ci.baseline)
-app.command(name="merge-reports")(cli_ci.merge_reports)
-
-
-@app.command(name="rollback")
-def rollback_command(
-    run_id: Optional[str] = typer.Argument(None, help="The run to undo (default: the latest)."),
-    force: bool = typer.Option(False, "--force", help="Restore files even if they changed since the run."),
-    path: Path = typer.Option(Path("."), "--path", help="A folder inside the project."),
-) -> None:
+def rollback_command(run_id: str | None, force: bool, path: Path) -> ExitCode:
     """Restore the original bytes of every file an apply run rewrote."""
     from migrator.writing import rollback
 
@@ -276,19 +211,18 @@ def rollback_command(
     for restored in undone.restored:
         _print(restored)
     _say(f"restored {len(undone.restored)} file(s) from run {undone.run_id}")
-    raise typer.Exit(ExitCode.CLEAN)
+    return ExitCode.CLEAN
 
 
-@app.command(name="rules")
-def rules_command() -> None:
+def rules_command() -> ExitCode:
     """List the rules."""
     for rule in project_rules(load_config(Path("."))):
         fix = f"fix:{_fix_safety(rule)[0]}" if rule.fixable else "detect"
         _print(f"{rule.id}  {rule.name:<28} {fix:<11} {','.join(sorted(rule.phases)):<9} {rule.summary}")
+    return ExitCode.CLEAN
 
 
-@app.command()
-def explain(rule_id: str = typer.Argument(..., help="A rule ID, e.g. MIG001.")) -> None:
+def explain(rule_id: str) -> ExitCode:
     """Print one rule's documentation."""
     (rule,) = select(project_rules(load_config(Path("."))), [rule_id])
     fix = f"automatic fix, {_fix_safety(rule)[1]}" if rule.fixable else "detect only (manual review)"
@@ -304,6 +238,7 @@ def explain(rule_id: str = typer.Argument(..., help="A rule ID, e.g. MIG001.")) 
     if rule.guidance:
         text += f"\nHow it is fixed\n{rule.guidance}\n"
     _print(text)
+    return ExitCode.CLEAN
 
 
 def _fix_safety(rule: Rule) -> tuple[str, str]:
@@ -320,11 +255,25 @@ def _fix_safety(rule: Rule) -> tuple[str, str]:
     return "safe", "safe: apply writes every fix (a fix marked unsafe would be " + later + ")"
 
 
-def main(argv: Optional[list[str]] = None) -> None:
-    """Entry point: run the app and turn refusals into exit code 2 with a message."""
+COMMANDS = (
+    Command("scan", scan, cli_options.scan_arguments),
+    Command("check", check, cli_options.check_arguments),
+    Command("apply", apply, cli_options.apply_arguments),
+    Command("baseline", cli_ci.baseline, cli_options.baseline_arguments),
+    Command("merge-reports", cli_ci.merge_reports, cli_options.merge_reports_arguments),
+    Command("rollback", rollback_command, cli_options.rollback_arguments),
+    Command("rules", rules_command, cli_options.no_arguments),
+    Command("explain", explain, cli_options.explain_arguments),
+)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the command named on the line; exit with its code, or with 2 and a
+    message when the run is refused."""
     batch.collect_less_often()
+    command, arguments = parse(COMMANDS, sys.argv[1:] if argv is None else argv, DESCRIPTION, migrator.__version__)
     try:
-        app(args=argv, prog_name="migrator", standalone_mode=True)
+        code = command.run(**arguments)
     except UsageError as error:
         _say(f"migrator: error: {error}")
         sys.exit(ExitCode.USAGE)
@@ -334,6 +283,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         where = f": {error.filename}" if error.filename else ""
         _say(f"migrator: error: {error.strerror or error}{where}")
         sys.exit(ExitCode.USAGE)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,11 @@
 """The commands that exist for CI pipelines: `baseline` and `merge-reports`."""
 
-# Annotations are evaluated here (no `from __future__ import annotations`): Typer reads every
-# command's signature at each start, and real objects spare it compiling each annotation.
+from __future__ import annotations
 
-import enum
 from pathlib import Path
-from typing import Optional
-
-import typer
 
 from migrator import gate, report
-from migrator.cli_options import JobsOpt, NoCacheOpt, PathsArg, PhaseOpt, QuietOpt, VerboseOpt
+from migrator.cli_options import MergeFormat
 from migrator.cli_report import emit
 from migrator.config import load_config
 from migrator.exit_codes import ExitCode
@@ -22,20 +17,9 @@ from migrator.session import project_rules
 from migrator.terminal import Messages
 
 
-class MergeFormat(str, enum.Enum):
-    json = "json"
-    sarif = "sarif"
-
-
 def baseline(
-    paths: Optional[list[Path]] = PathsArg,
-    phase: Optional[list[str]] = PhaseOpt,
-    output: Path = typer.Option(..., "--output", "-o", help="The baseline file to write."),
-    jobs: int = JobsOpt,
-    no_cache: bool = NoCacheOpt,
-    quiet: bool = QuietOpt,
-    verbose: bool = VerboseOpt,
-) -> None:
+    paths: list[Path], phase: list[str] | None, output: Path, jobs: int, no_cache: bool, quiet: bool, verbose: bool
+) -> ExitCode:
     """Record today's findings, so that `check --baseline FILE` fails only on new ones."""
     from migrator import baseline as baselines
 
@@ -48,16 +32,12 @@ def baseline(
     write_text(output, baselines.render(baselines.entries_for(findings, prints)))
     gate.warn_about_config(session, result, messages)
     messages.status(f"wrote {len(findings)} finding(s) of {len(session.files)} file(s) to the baseline {output}")
-    raise typer.Exit(ExitCode.CLEAN)
+    return ExitCode.CLEAN
 
 
 def merge_reports(
-    reports: list[Path] = typer.Argument(..., help="JSON reports (--format json) of the shards of one project."),
-    format: MergeFormat = typer.Option(MergeFormat.json, "--format", "-f"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the merged report to this file."),
-    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings remain."),
-    quiet: bool = QuietOpt,
-) -> None:
+    reports: list[Path], format: MergeFormat, output: Path | None, exit_zero: bool, quiet: bool
+) -> ExitCode:
     """Combine the JSON reports of `--shard` runs into one report; exits like `check`."""
     from migrator.merge import merge
     from migrator.results import FileError
@@ -84,4 +64,4 @@ def merge_reports(
         f"{len(merged.findings)} finding(s), {len(merged.errors)} error(s)"
     )
     failed = (merged.findings or merged.errors) and not exit_zero
-    raise typer.Exit(ExitCode.FINDINGS if failed else ExitCode.CLEAN)
+    return ExitCode.FINDINGS if failed else ExitCode.CLEAN

@@ -6,7 +6,7 @@ import io
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from migrator import gate, report
 from migrator.cli_options import ReportFormat
@@ -20,14 +20,14 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-def emit(text: str, output: Optional[Path]) -> None:
+def emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
     else:
         write_text(output, text)
 
 
-def check_format(given: Optional[ReportFormat]) -> ReportFormat:
+def check_format(given: ReportFormat | None) -> ReportFormat:
     """The format asked for; under GitHub Actions, annotations by default."""
     if given is not None:
         return given
@@ -64,7 +64,7 @@ def render(
     checked: gate.Gate,
     session: Session,
     fmt: ReportFormat,
-    output: Optional[Path],
+    output: Path | None,
     findings_list: bool,
     fixes_from: RunResult | None = None,
 ) -> None:

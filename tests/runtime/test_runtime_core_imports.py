@@ -19,7 +19,7 @@ EXTRA_MODULES = {"db.py", "asgi.py", "redis_router.py", "redis_batch.py", "serve
 CORE_SCRIPT = textwrap.dedent("""
     import asyncio, sys
     BLOCKED = {"starlette", "uvicorn", "websockets", "sqlalchemy", "aiosqlite", "redis",
-               "httpx", "anyio", "libcst", "typer", "rich", "pathspec", "jwt",
+               "httpx", "anyio", "libcst", "rich", "pathspec", "jwt",
                "prometheus_client"}
 
     class Blocker:

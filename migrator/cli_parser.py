@@ -1,0 +1,83 @@
+"""From the command line to one command and its keyword arguments, with argparse.
+
+A run builds only the parser of the command it names. The whole tree of parsers is built
+only to print the top-level help or to refuse a command line that names no command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+PROG = "migrator"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its name, the function that runs it (keyword arguments named after the
+    options' destinations, returning the exit code), and what declares its arguments."""
+
+    name: str
+    run: Callable[..., int]
+    arguments: Callable[[argparse.ArgumentParser], None]
+
+    @property
+    def description(self) -> str:
+        return (self.run.__doc__ or "").strip()
+
+    @property
+    def summary(self) -> str:
+        return self.description.split("\n", 1)[0]
+
+
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    # No abbreviations: `--diff` must never be taken for a prefix of some later option.
+    return _with_help(argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False, add_help=False))
+
+
+def _with_help(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("-h", "--help", action="help", help="Show this message and exit.")
+    return parser
+
+
+def command_parser(command: Command) -> argparse.ArgumentParser:
+    parser = _parser(f"{PROG} {command.name}", command.description)
+    command.arguments(parser)
+    return parser
+
+
+def top_parser(commands: Sequence[Command], description: str, version: str) -> argparse.ArgumentParser:
+    parser = _parser(PROG, description)
+    parser.add_argument("--version", action="version", version=f"{PROG} {version}", help="Print the version and exit.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
+    for command in commands:
+        child = sub.add_parser(
+            command.name, help=command.summary, description=command.description, allow_abbrev=False, add_help=False
+        )
+        command.arguments(_with_help(child))
+    parser.epilog = f"`{PROG} COMMAND -h` lists a command's options."
+    return parser
+
+
+def parse(
+    commands: Sequence[Command], argv: Sequence[str], description: str, version: str
+) -> tuple[Command, dict[str, Any]]:
+    """The command named first in `argv` and its arguments. Help, `--version` and bad command
+    lines end the process here, as argparse does: 0 for help and version, 2 for a bad line."""
+    by_name = {command.name: command for command in commands}
+    if argv and argv[0] in by_name:
+        command = by_name[argv[0]]
+        # Options may come between paths, as in `scan app --phase 2A tests`.
+        namespace = command_parser(command).parse_intermixed_args(list(argv[1:]))
+        return command, vars(namespace)
+    top = top_parser(commands, description, version)
+    if not argv:
+        top.print_help(sys.stderr)
+        raise SystemExit(2)
+    if argv[0] not in ("-h", "--help", "--version") and argv[0].startswith("-"):
+        top.error(f"unrecognized arguments: {argv[0]} (the command comes first: migrator COMMAND [ARGS]...)")
+    top.parse_args(list(argv))  # exits: help, version or an unknown command
+    top.error("the command comes first: migrator COMMAND [ARGS]...")
