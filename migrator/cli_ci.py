@@ -12,7 +12,6 @@ from migrator.exit_codes import ExitCode
 from migrator.output_file import write_text
 from migrator.progress import ProgressBar
 from migrator.report.data import ReportData
-from migrator.repository import path_prefix
 from migrator.session import project_rules
 from migrator.terminal import Messages
 
@@ -40,6 +39,7 @@ def merge_reports(
 ) -> ExitCode:
     """Combine the JSON reports of `--shard` runs into one report; exits like `check`."""
     from migrator.merge import merge
+    from migrator.repository import path_prefix
     from migrator.results import FileError
 
     messages = Messages.from_flags(quiet, False)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 PROG = "migrator"
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(msgspec.Struct, frozen=True):
     """One subcommand: its name, the function that runs it (keyword arguments named after the
     options' destinations, returning the exit code), and what declares its arguments."""
 

@@ -71,9 +71,9 @@ def render(
     if fmt is ReportFormat.json:
         emit(report.render_json(checked.report_data(session)), output)
     elif fmt is ReportFormat.sarif:
-        emit(report.render_sarif(checked.report_data(session, fixes_from), session.rules), output)
+        emit(report.render_sarif(checked.report_data(session, fixes_from, repository_paths=True), session.rules), output)
     elif fmt is ReportFormat.github:
-        emit(report.render_github(checked.report_data(session)), output)
+        emit(report.render_github(checked.report_data(session, repository_paths=True)), output)
     elif output is None:
         _print_table(console(), checked.result, session, findings_list)
     else:

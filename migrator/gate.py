@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import msgspec
 
@@ -71,20 +70,23 @@ class Gate(msgspec.Struct, frozen=True):
     tolerated: int = 0
     baseline_fixed: int = 0
 
-    def report_data(self, session: Session, fixes_from: RunResult | None = None, **options: Any) -> ReportData:
-        from migrator.report.fixes import fixes_by_finding
-        from migrator.repository import path_prefix
+    def report_data(
+        self, session: Session, fixes_from: RunResult | None = None, repository_paths: bool = False
+    ) -> ReportData:
+        """The report's data; with `repository_paths`, its paths are relative to the repository's
+        top (SARIF, GitHub annotations), which takes asking git where that is."""
+        fixes = {}
+        if fixes_from is not None:
+            from migrator.report.fixes import fixes_by_finding
 
-        fixes = fixes_by_finding(fixes_from.files, self.result.findings) if fixes_from is not None else {}
+            fixes = fixes_by_finding(fixes_from.files, self.result.findings)
+        prefix = ""
+        if repository_paths:
+            from migrator.repository import path_prefix
+
+            prefix = path_prefix(session.config.root)
         extra = {"tolerated": self.tolerated, "baseline_fixed": self.baseline_fixed} if self.tolerated or self.baseline_fixed else None
-        return ReportData.from_run(
-            self.result,
-            self.fingerprints,
-            summary_extra=extra,
-            fixes=fixes,
-            path_prefix=path_prefix(session.config.root),
-            **options,
-        )
+        return ReportData.from_run(self.result, self.fingerprints, summary_extra=extra, fixes=fixes, path_prefix=prefix)
 
 
 def apply_baseline(

@@ -8,12 +8,14 @@ against every pattern in Python: one subprocess instead of tens of thousands of 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator.exit_codes import UsageError
+
+if TYPE_CHECKING:
+    import subprocess
 
 _TIMEOUT_SECONDS = 120
 
@@ -38,8 +40,14 @@ def listed_files(root: Path, rels: Sequence[str]) -> list[str] | None:
 def start_listing(root: Path, rels: Sequence[str]) -> Listing | None:
     """git's two listings of the folders `rels`, started side by side; None when git cannot
     answer here (see `listed_files`)."""
+    if os.environ.get("MIGRATOR_NO_GIT") or not may_be_in_work_tree(root):
+        return None
+    # Imported here: outside a work tree no process starts (about 6 ms of imports).
+    import shutil
+    import subprocess
+
     git = shutil.which("git")
-    if git is None or os.environ.get("MIGRATOR_NO_GIT") or not may_be_in_work_tree(root):
+    if git is None:
         return None
     specs = [f":(literal){rel}" if rel else "." for rel in rels]
     started = []
@@ -97,6 +105,8 @@ class Listing:
                 process.communicate()
 
     def _finish(self, which: int) -> subprocess.CompletedProcess[bytes] | None:
+        import subprocess
+
         argv, process = self._started[which]
         try:
             out, err = process.communicate(timeout=_TIMEOUT_SECONDS)

@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from migrator import repository
 from migrator.exit_codes import ExitCode
 from tests.conftest import git, write
 
@@ -151,3 +152,19 @@ def test_paths_are_relative_to_the_repository_root(cli, tmp_path, project):
     assert any(line.startswith("::warning file=services/agents/app/routes.py,line=6") for line in github.out.splitlines())
     plain = cli("check", "--format", "json", cwd=monorepo / "services" / "agents").json()
     assert "app/routes.py" in {f["path"] for f in plain["findings"]}
+
+
+def test_only_the_formats_with_repository_paths_ask_git_where_the_repository_is(cli, tmp_path, project, monkeypatch):
+    monorepo = tmp_path / "repo"
+    shutil.move(str(project), str(monorepo / "services" / "agents"))
+    git(monorepo, "init", "-q")
+    asked = []
+    real = repository._git_top
+    monkeypatch.setattr(repository, "_git_top", lambda root: asked.append(root) or real(root))
+    for fmt in ("json", "table", "sarif", "github"):
+        cli("check", "--format", fmt, cwd=monorepo / "services" / "agents")
+        asked.append(fmt)
+    roots = [(monorepo / "services" / "agents").resolve()]
+    assert [item if isinstance(item, str) else item.resolve() for item in asked] == [
+        "json", "table", *roots, "sarif", *roots, "github"
+    ]

@@ -220,6 +220,12 @@ def test_json_scan_without_mentions_imports_no_transform_rich_or_pool(tmp_path):
     assert _modules_imported_by_a_scan(tmp_path, ["scan", ".", "--no-cache", "-f", "json"], heavy) == []
 
 
+def test_a_cached_json_scan_outside_a_git_work_tree_starts_no_process_and_renders_no_diff(tmp_path):
+    for _ in range(2):  # the second run takes everything from the cache
+        imported = _modules_imported_by_a_scan(tmp_path, ["scan", ".", "-f", "json"], ("subprocess", "difflib"))
+    assert imported == []
+
+
 def test_a_project_with_the_default_phases_and_no_ignore_file_is_scanned_without_pathspec(tmp_path):
     assert _modules_imported_by_a_scan(tmp_path, ["scan", ".", "--no-cache", "-f", "json"], ("pathspec",)) == []
 
