@@ -256,10 +256,10 @@ def _fix_safety(rule: Rule) -> tuple[str, str]:
 
 
 COMMANDS = (
-    Command("scan", scan, cli_options.scan_arguments),
-    Command("check", check, cli_options.check_arguments),
-    Command("apply", apply, cli_options.apply_arguments),
-    Command("baseline", cli_ci.baseline, cli_options.baseline_arguments),
+    Command("scan", scan, cli_options.scan_arguments, takes_paths=True),
+    Command("check", check, cli_options.check_arguments, takes_paths=True),
+    Command("apply", apply, cli_options.apply_arguments, takes_paths=True),
+    Command("baseline", cli_ci.baseline, cli_options.baseline_arguments, takes_paths=True),
     Command("merge-reports", cli_ci.merge_reports, cli_options.merge_reports_arguments),
     Command("rollback", rollback_command, cli_options.rollback_arguments),
     Command("rules", rules_command, cli_options.no_arguments),

@@ -66,12 +66,6 @@ def add_output(parser: argparse.ArgumentParser, help: str = "Write the report to
     parser.add_argument("-o", "--output", type=Path, required=required, metavar="FILE", help=help)
 
 
-def add_paths(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="Files or folders to work on (default: the current folder)."
-    )
-
-
 def add_phases(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-p", "--phase", action="append", metavar="P", help="Phase id (2A), alias (production) or all; repeatable."
@@ -129,7 +123,6 @@ def add_rule_choice(parser: argparse.ArgumentParser) -> None:
 
 
 def scan_arguments(parser: argparse.ArgumentParser) -> None:
-    add_paths(parser)
     add_phases(parser)
     add_format(parser, ReportFormat, ReportFormat.table)
     add_output(parser)
@@ -142,7 +135,6 @@ def scan_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def check_arguments(parser: argparse.ArgumentParser) -> None:
-    add_paths(parser)
     add_phases(parser)
     add_format(
         parser, ReportFormat, None, "The report's format (default: table, or github when GITHUB_ACTIONS=true)."
@@ -166,7 +158,6 @@ def check_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def apply_arguments(parser: argparse.ArgumentParser) -> None:
-    add_paths(parser)
     parser.add_argument(
         "-p", "--phase", required=True, metavar="P", help="The phase to rewrite: 2A, 2B, 2C (or an alias, or all)."
     )
@@ -204,7 +195,6 @@ def no_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def baseline_arguments(parser: argparse.ArgumentParser) -> None:
-    add_paths(parser)
     add_phases(parser)
     add_output(parser, "The baseline file to write.", required=True)
     add_jobs(parser)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -18,11 +19,13 @@ PROG = "migrator"
 
 class Command(msgspec.Struct, frozen=True):
     """One subcommand: its name, the function that runs it (keyword arguments named after the
-    options' destinations, returning the exit code), and what declares its arguments."""
+    options' destinations, returning the exit code), what declares its options, and whether
+    it takes files or folders (`paths`), which may come anywhere on the line."""
 
     name: str
     run: Callable[..., int]
     arguments: Callable[[argparse.ArgumentParser], None]
+    takes_paths: bool = False
 
     @property
     def description(self) -> str:
@@ -35,29 +38,33 @@ class Command(msgspec.Struct, frozen=True):
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     # No abbreviations: `--diff` must never be taken for a prefix of some later option.
-    return _with_help(argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False, add_help=False))
+    return argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False, add_help=False)
 
 
-def _with_help(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def _declare(parser: argparse.ArgumentParser, command: Command) -> argparse.ArgumentParser:
     parser.add_argument("-h", "--help", action="help", help="Show this message and exit.")
-    return parser
-
-
-def command_parser(command: Command) -> argparse.ArgumentParser:
-    parser = _parser(f"{PROG} {command.name}", command.description)
+    if command.takes_paths:
+        parser.add_argument(
+            "paths", nargs="*", type=Path, metavar="PATH", help="Files or folders to work on (default: the current folder)."
+        )
     command.arguments(parser)
     return parser
 
 
+def command_parser(command: Command) -> argparse.ArgumentParser:
+    return _declare(_parser(f"{PROG} {command.name}", command.description), command)
+
+
 def top_parser(commands: Sequence[Command], description: str, version: str) -> argparse.ArgumentParser:
     parser = _parser(PROG, description)
+    parser.add_argument("-h", "--help", action="help", help="Show this message and exit.")
     parser.add_argument("--version", action="version", version=f"{PROG} {version}", help="Print the version and exit.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
     for command in commands:
         child = sub.add_parser(
             command.name, help=command.summary, description=command.description, allow_abbrev=False, add_help=False
         )
-        command.arguments(_with_help(child))
+        _declare(child, command)
     parser.epilog = f"`{PROG} COMMAND -h` lists a command's options."
     return parser
 
@@ -70,9 +77,7 @@ def parse(
     by_name = {command.name: command for command in commands}
     if argv and argv[0] in by_name:
         command = by_name[argv[0]]
-        # Options may come between paths, as in `scan app --phase 2A tests`.
-        namespace = command_parser(command).parse_intermixed_args(list(argv[1:]))
-        return command, vars(namespace)
+        return command, vars(_parse_command(command, list(argv[1:])))
     top = top_parser(commands, description, version)
     if not argv:
         top.print_help(sys.stderr)
@@ -81,3 +86,19 @@ def parse(
         top.error(f"unrecognized arguments: {argv[0]} (the command comes first: migrator COMMAND [ARGS]...)")
     top.parse_args(list(argv))  # exits: help, version or an unknown command
     top.error("the command comes first: migrator COMMAND [ARGS]...")
+
+
+def _parse_command(command: Command, args: list[str]) -> argparse.Namespace:
+    """A command's line. Paths may come between options (`scan app --phase 2A tests`), and
+    everything after `--` is a path, even `-o.py`. argparse's own intermixed parsing is not
+    used: before Python 3.12 it reads an option out of a path after `--`."""
+    parser = command_parser(command)
+    if not command.takes_paths:
+        return parser.parse_args(args)
+    head, tail = (args[: args.index("--")], args[args.index("--") + 1 :]) if "--" in args else (args, [])
+    namespace, extras = parser.parse_known_args(head)
+    unknown = [arg for arg in extras if arg.startswith("-")]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    namespace.paths = [*(namespace.paths or []), *(Path(arg) for arg in [*extras, *tail])]
+    return namespace

@@ -46,6 +46,21 @@ def test_options_may_come_between_paths(cli, project):
     assert first.json() == second.json() and first.json()["summary"]["by_phase"] == {"2A": 2}
 
 
+def test_after_a_double_dash_every_word_is_a_path_even_one_that_looks_like_an_option(cli, project):
+    (project / "-o.py").write_bytes((project / "app" / "routes.py").read_bytes())
+    before = sorted(path.name for path in project.iterdir())
+    result = cli("check", "-f", "json", "--", "-o.py", "app", cwd=project)
+    assert result.code == ExitCode.FINDINGS
+    assert {f["path"] for f in result.json()["findings"]} == {"-o.py", "app/routes.py"}
+    # `-o.py` read as `-o .py` would have written the report to a file named `.py`.
+    assert sorted(path.name for path in project.iterdir() if path.name != ".migrator") == before
+
+
+def test_a_command_without_paths_takes_its_argument_after_a_double_dash(cli, project):
+    result = cli("explain", "--", "MIG001", cwd=project)
+    assert result.code == ExitCode.CLEAN and result.out.startswith("MIG001 ")
+
+
 def test_repeated_options_add_up(cli, project):
     doc = cli("scan", "-p", "2A", "--phase", "tests", "-f", "json", cwd=project).json()
     assert doc["summary"]["by_phase"] == {"2A": 2, "2B": 2}
