@@ -283,6 +283,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         where = f": {error.filename}" if error.filename else ""
         _say(f"migrator: error: {error.strerror or error}{where}")
         sys.exit(ExitCode.USAGE)
+    except KeyboardInterrupt:
+        # Never "findings remain" (1) for a run that did not finish. An interrupted apply leaves
+        # each file whole, old or new, and its journal: `rollback` undoes what it wrote.
+        _say("migrator: interrupted")
+        sys.exit(ExitCode.INTERRUPTED)
     sys.exit(code)
 
 

@@ -6,11 +6,13 @@ import enum
 
 
 class ExitCode(enum.IntEnum):
-    """Process exit status: 0 clean, 1 findings remain, 2 usage, configuration or refusal."""
+    """Process exit status: 0 clean, 1 findings remain, 2 usage, configuration or refusal;
+    130 interrupted (Ctrl-C), the shell's code for a process that SIGINT ended."""
 
     CLEAN = 0
     FINDINGS = 1
     USAGE = 2
+    INTERRUPTED = 130
 
 
 class UsageError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from migrator import cli_parser
+from migrator import cli_parser, gate
 from migrator.cli import COMMANDS
 from migrator.exit_codes import ExitCode
 
@@ -88,6 +88,16 @@ def test_a_bad_command_line_exits_2_and_says_what_is_wrong(cli, project, args, s
     assert result.code == ExitCode.USAGE
     assert says in result.err and result.out == ""
     assert not (project / ".migrator").exists()
+
+
+def test_an_interrupted_run_exits_130_and_says_so(cli, project, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gate, "open_session", interrupt)
+    result = cli("check", cwd=project)
+    assert result.code == ExitCode.INTERRUPTED == 130
+    assert result.err == "migrator: interrupted\n" and result.out == ""
 
 
 def test_no_arguments_print_the_help_on_stderr_and_exit_2(cli, tmp_path):
