@@ -122,16 +122,22 @@ def add_rule_choice(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def scan_arguments(parser: argparse.ArgumentParser) -> None:
-    add_phases(parser)
-    add_format(parser, ReportFormat, ReportFormat.table)
-    add_output(parser)
+def add_sweep_options(parser: argparse.ArgumentParser) -> None:
+    """What `scan` and `check` share after their own options: workers, cache, shard, rules
+    and how much is said."""
     add_jobs(parser)
     add_no_cache(parser)
     add_shard(parser)
     add_rule_choice(parser)
     add_quiet(parser)
     add_verbose(parser)
+
+
+def scan_arguments(parser: argparse.ArgumentParser) -> None:
+    add_phases(parser)
+    add_format(parser, ReportFormat, ReportFormat.table)
+    add_output(parser)
+    add_sweep_options(parser)
 
 
 def check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -149,12 +155,7 @@ def check_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--exit-zero", action="store_true", help="Exit 0 even when findings remain.")
     add_file_choice(parser)
-    add_jobs(parser)
-    add_no_cache(parser)
-    add_shard(parser)
-    add_rule_choice(parser)
-    add_quiet(parser)
-    add_verbose(parser)
+    add_sweep_options(parser)
 
 
 def apply_arguments(parser: argparse.ArgumentParser) -> None:
