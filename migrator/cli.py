@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
 import migrator
 from migrator import batch, cli_ci, cli_options, cli_report, gate, report
@@ -20,14 +19,7 @@ from migrator.rules import Rule, select
 from migrator.session import project_rules
 from migrator.terminal import Messages, console
 
-if TYPE_CHECKING:
-    from rich.console import Console
-
 DESCRIPTION = "Find and rewrite the singleton agent-registry patterns, phase by phase."
-
-
-def _console(stream: TextIO | None = None, width: int | None = None) -> Console:
-    return console(stream, width)
 
 
 def _say(text: str) -> None:
@@ -71,7 +63,7 @@ def scan(
     """Count every deprecated use, by phase, rule and file."""
     messages = Messages.from_flags(quiet, verbose)
     session = gate.open_session(
-        paths or [], phase or [], shard, messages, select=select_ or [], ignore=ignore or [],
+        paths, phase or [], shard, messages, select=select_ or [], ignore=ignore or [],
         stats=cli_report.uses_cache(format, no_cache),
     )
     result, fixed_run = cli_report.run_for_report(session, format, jobs, no_cache, "scanning")
@@ -106,7 +98,7 @@ def check(
         raise UsageError("--update-baseline needs --baseline FILE")
     fmt = cli_report.check_format(format)
     session = gate.open_session(
-        paths or [], phase or [], shard, messages, allow_no_files=allow_no_files, force_exclude=force_exclude,
+        paths, phase or [], shard, messages, allow_no_files=allow_no_files, force_exclude=force_exclude,
         select=select_ or [], ignore=ignore or [], stats=cli_report.uses_cache(fmt, no_cache),
     )
     result, fixed_run = cli_report.run_for_report(session, fmt, jobs, no_cache, "checking")
@@ -151,7 +143,7 @@ def apply(
         review.require_terminal()
     cached = not no_cache and not dry_run  # a dry run writes nothing, not even the index
     session = gate.open_session(
-        paths or [], [phase], None, messages, rule or [], allow_no_files, force_exclude, select_ or [], ignore or [],
+        paths, [phase], None, messages, rule or [], allow_no_files, force_exclude, select_ or [], ignore or [],
         stats=cached,
     )
     with ProgressBar("rewriting") as progress:
@@ -184,9 +176,9 @@ def apply(
     elif not diff:
         from migrator.report.table import print_errors, print_findings
 
-        console = _console()
-        print_findings(console, left_after_apply(result.findings, unsafe_fixes))
-        print_errors(console, result)
+        table_console = console()
+        print_findings(table_console, left_after_apply(result.findings, unsafe_fixes))
+        print_errors(table_console, result)
     verb = "would rewrite" if dry_run else "rewrote"
     messages.status(
         f"{verb} {len(changed)} file(s), {fixed} fix(es); {len(manual)} finding(s) need manual review; "

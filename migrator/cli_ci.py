@@ -23,7 +23,7 @@ def baseline(
     from migrator import baseline as baselines
 
     messages = Messages.from_flags(quiet, verbose)
-    session = gate.open_session(paths or [], phase or [], None, messages, stats=not no_cache)
+    session = gate.open_session(paths, phase or [], None, messages, stats=not no_cache)
     with ProgressBar("scanning") as progress:
         result = session.run(jobs=jobs, use_cache=not no_cache, progress=progress)
     findings = result.findings

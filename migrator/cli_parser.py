@@ -82,10 +82,9 @@ def parse(
     if not argv:
         top.print_help(sys.stderr)
         raise SystemExit(2)
-    if argv[0] not in ("-h", "--help", "--version") and argv[0].startswith("-"):
-        top.error(f"unrecognized arguments: {argv[0]} (the command comes first: migrator COMMAND [ARGS]...)")
-    top.parse_args(list(argv))  # exits: help, version or an unknown command
-    top.error("the command comes first: migrator COMMAND [ARGS]...")
+    if argv[0] in ("-h", "--help", "--version") or not argv[0].startswith("-"):
+        top.parse_args(list(argv))  # exits: 0 for help and version, 2 for an unknown command
+    top.error(f"unrecognized arguments: {argv[0]} (the command comes first: migrator COMMAND [ARGS]...)")
 
 
 def _parse_command(command: Command, args: list[str]) -> argparse.Namespace:
@@ -95,7 +94,10 @@ def _parse_command(command: Command, args: list[str]) -> argparse.Namespace:
     parser = command_parser(command)
     if not command.takes_paths:
         return parser.parse_args(args)
-    head, tail = (args[: args.index("--")], args[args.index("--") + 1 :]) if "--" in args else (args, [])
+    head, tail = args, []
+    if "--" in args:
+        cut = args.index("--")
+        head, tail = args[:cut], args[cut + 1 :]
     namespace, extras = parser.parse_known_args(head)
     unknown = [arg for arg in extras if arg.startswith("-")]
     if unknown:
